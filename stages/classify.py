@@ -1,0 +1,138 @@
+"""The classify task: train and evaluate recurrent text classifiers on a prepared text dataset.
+
+Beside the network's test accuracy and macro-F1, evaluate reports the majority-class rate and a
+TF-IDF + logistic-regression baseline on the same split, so a reader sees whether the LSTM
+earns its cost.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score, log_loss
+
+from stages import models
+from stages.evaluate import spread, write_evaluation
+from stages.io import MODELS_DIR, PREPARED_DIR, PipelineError, read_json, write_json
+from stages.params import ClassifyExperiment, TextDataset
+from stages.text import Vocabulary, pad, tokenize_all
+
+
+def load_texts(dataset: str) -> tuple[pd.DataFrame, list[str]]:
+    """The split table (split, label, text) and the class names preprocess@<dataset> wrote."""
+    folder = PREPARED_DIR / dataset
+    try:
+        table = pd.read_csv(folder / "texts.csv", dtype={"split": str, "label": int, "text": str}, keep_default_na=False)
+        return table, read_json(folder / "labels.json")
+    except FileNotFoundError:
+        raise PipelineError(f"{folder}: not prepared yet (run: dvc repro preprocess@{dataset})") from None
+
+
+def encode(texts: pd.Series | list[str], experiment: ClassifyExperiment, vocabulary: Vocabulary) -> np.ndarray:
+    """The one path from raw text to padded indices, used at train, evaluate and predict time."""
+    token_lists = tokenize_all(texts, experiment.encoding)
+    return pad([vocabulary.encode(tokens) for tokens in token_lists], experiment.max_length, experiment.padding, experiment.truncating)
+
+
+def compile_classifier(name: str, experiment: ClassifyExperiment, vocabulary_size: int, classes: int) -> keras.Model:
+    binary = experiment.output == "sigmoid"
+    if binary and classes != 2:
+        raise PipelineError(f"experiments.{name}.output: sigmoid needs 2 classes, dataset {experiment.dataset} has {classes}")
+    outputs = 1 if binary else classes
+    model = models.build_text_network(experiment.network, vocabulary_size, experiment.max_length, outputs, experiment.output)
+    model.compile(
+        optimizer=keras.optimizers.Adam(experiment.learning_rate),
+        loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def class_probabilities(model: keras.Model, inputs: np.ndarray) -> np.ndarray:
+    """(samples, classes) probabilities, also for a one-unit sigmoid output."""
+    outputs = model.predict(inputs, batch_size=256, verbose=0)
+    return np.hstack([1 - outputs, outputs]) if outputs.shape[1] == 1 else outputs
+
+
+def train(name: str, experiment: ClassifyExperiment, dataset: TextDataset, folder: Path) -> pd.DataFrame:
+    table, classes = load_texts(experiment.dataset)
+    train_rows, validation_rows = table[table.split == "train"], table[table.split == "validation"]
+    vocabulary = Vocabulary.build(tokenize_all(train_rows.text, experiment.encoding), experiment.encoding.vocab_size)
+    vocabulary.save(folder / "vocabulary.json")
+    write_json(folder / "labels.json", classes)
+    train_inputs = encode(train_rows.text, experiment, vocabulary)
+    validation = (encode(validation_rows.text, experiment, vocabulary), validation_rows.label.to_numpy()) if len(validation_rows) else None
+    if experiment.early_stopping_patience and validation is None:
+        raise PipelineError(f"experiments.{name}.early_stopping_patience: dataset {experiment.dataset} has no validation part")
+    callbacks = []
+    if experiment.early_stopping_patience:
+        callbacks.append(keras.callbacks.EarlyStopping(patience=experiment.early_stopping_patience, restore_best_weights=True))
+    histories = {}
+    for seed in experiment.seeds:
+        models.seed_everything(seed)
+        model = compile_classifier(name, experiment, vocabulary.size, len(classes))
+        history = model.fit(
+            train_inputs,
+            train_rows.label.to_numpy(),
+            validation_data=validation,
+            epochs=experiment.epochs,
+            batch_size=experiment.batch_size,
+            callbacks=callbacks,
+            verbose=0,
+        )
+        model.save(folder / f"seed-{seed}.keras")
+        histories[seed] = history.history
+        final = {key: f"{values[-1]:.4f}" for key, values in history.history.items()}
+        print(f"train@{name}: seed {seed}, {len(history.history['loss'])} epochs, final {final}")
+    return models.learning_curves(histories)
+
+
+def tfidf_baseline(train_rows: pd.DataFrame, test_rows: pd.DataFrame) -> np.ndarray:
+    """TF-IDF (words and bigrams) + logistic regression, fitted on the training split: test predictions."""
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    classifier = LogisticRegression(max_iter=2000)
+    classifier.fit(vectorizer.fit_transform(train_rows.text), train_rows.label)
+    return classifier.predict(vectorizer.transform(test_rows.text))
+
+
+def evaluate(name: str, experiment: ClassifyExperiment, dataset: TextDataset) -> str:
+    table, classes = load_texts(experiment.dataset)
+    train_rows, validation_rows, test_rows = (table[table.split == part] for part in ("train", "validation", "test"))
+    vocabulary = Vocabulary.load(MODELS_DIR / name / "vocabulary.json")
+    test_inputs, test_labels = encode(test_rows.text, experiment, vocabulary), test_rows.label.to_numpy()
+    validation_inputs = encode(validation_rows.text, experiment, vocabulary) if len(validation_rows) else None
+    per_seed, confusion = [], []
+    for seed, model in models.load_seed_models(name, experiment.seeds).items():
+        probabilities = class_probabilities(model, test_inputs)
+        predicted = probabilities.argmax(axis=1)
+        row = {
+            "seed": seed,
+            "accuracy": accuracy_score(test_labels, predicted),
+            "macro_f1": f1_score(test_labels, predicted, average="macro"),
+            "loss": log_loss(test_labels, probabilities, labels=range(len(classes))),
+        }
+        if validation_inputs is not None:
+            row["val_accuracy"] = accuracy_score(validation_rows.label, class_probabilities(model, validation_inputs).argmax(axis=1))
+        per_seed.append({key: float(value) if key != "seed" else value for key, value in row.items()})
+        confusion.append(pd.DataFrame({"seed": seed, "actual": np.array(classes)[test_labels], "predicted": np.array(classes)[predicted]}))
+    metrics = {}
+    for key in per_seed[0]:
+        if key != "seed":
+            metrics[key], metrics[f"{key}_std"] = spread([row[key] for row in per_seed])
+    majority = train_rows.label.mode()[0]
+    baseline = tfidf_baseline(train_rows, test_rows)
+    metrics |= {
+        "majority_accuracy": float(np.mean(test_labels == majority)),
+        "tfidf_logreg_accuracy": accuracy_score(test_labels, baseline),
+        "tfidf_logreg_macro_f1": f1_score(test_labels, baseline, average="macro"),
+        "test_size": len(test_rows),
+        "seeds": len(per_seed),
+    }
+    write_evaluation(name, "classify", metrics, per_seed, pd.concat(confusion, ignore_index=True))
+    accuracy = f"test accuracy {metrics['accuracy']:.4f} ± {metrics['accuracy_std']:.4f}, macro-F1 {metrics['macro_f1']:.4f}"
+    return f"{accuracy} (majority {metrics['majority_accuracy']:.4f}, TF-IDF + logistic regression {metrics['tfidf_logreg_accuracy']:.4f})"

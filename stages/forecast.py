@@ -1,0 +1,108 @@
+"""The forecast task: train and evaluate one-step-ahead LSTM forecasters on a prepared series.
+
+Metrics are in original units, mean and sample std over seeds, with the naive and
+seasonal-naive baselines computed on exactly the same test targets.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+from stages import models
+from stages.evaluate import spread, write_evaluation
+from stages.io import PipelineError
+from stages.params import ForecastExperiment, SeriesDataset
+from stages.series import (
+    Windows,
+    load_prepared_series,
+    make_windows,
+    model_inputs,
+    naive_forecast,
+    rmse,
+    seasonal_naive_forecast,
+)
+
+
+def train(name: str, experiment: ForecastExperiment, dataset: SeriesDataset, folder: Path) -> pd.DataFrame:
+    """Fit one model per seed into `folder`; returns the loss per epoch, one column per seed."""
+    series = load_prepared_series(experiment.dataset)
+    windows = make_windows(series.scaled, 0, series.train_size, experiment.look_back)
+    if experiment.stateful and len(windows.targets) % experiment.batch_size:
+        raise PipelineError(
+            f"experiments.{name}.batch_size: a stateful model needs it to divide the {len(windows.targets)} training samples"
+        )
+    inputs, targets = model_inputs(windows.inputs, experiment.framing), windows.targets.astype("float32")
+    batches_per_epoch = math.ceil(len(targets) / experiment.batch_size)
+    histories = {}
+    for seed in experiment.seeds:
+        models.seed_everything(seed)
+        model = models.build_forecaster(experiment, steps_per_execution=batches_per_epoch)
+        history = model.fit(
+            inputs,
+            targets,
+            epochs=experiment.epochs,
+            batch_size=experiment.batch_size,
+            shuffle=not experiment.stateful,
+            callbacks=[models.ResetStatesEachEpoch()] if experiment.stateful else [],
+            verbose=0,
+        )
+        model.save(folder / f"seed-{seed}.keras")
+        histories[seed] = history.history
+        print(f"train@{name}: seed {seed} final loss {history.history['loss'][-1]:.5f}")
+    return models.learning_curves(histories)
+
+
+def predict_parts(model: keras.Model, experiment: ForecastExperiment, parts: list[Windows]) -> list[np.ndarray]:
+    """Scaled predictions per part; a stateful model carries its state through a part, as in the tutorial."""
+    predictions = []
+    for part in parts:
+        models.reset_states(model)
+        inputs = model_inputs(part.inputs, experiment.framing)
+        predictions.append(model.predict(inputs, batch_size=experiment.batch_size, verbose=0).ravel())
+    return predictions
+
+
+def evaluate(name: str, experiment: ForecastExperiment, dataset: SeriesDataset) -> str:
+    series = load_prepared_series(experiment.dataset)
+    train_part = make_windows(series.scaled, 0, series.train_size, experiment.look_back)
+    test_part = make_windows(series.scaled, series.train_size, len(series.scaled), experiment.look_back)
+    actual_train, actual_test = series.values[train_part.target_index], series.values[test_part.target_index]
+    per_seed, train_predictions, test_predictions = [], [], []
+    for seed, model in models.load_seed_models(name, experiment.seeds).items():
+        scaled_train, scaled_test = predict_parts(model, experiment, [train_part, test_part])
+        train_predictions.append(series.scaler.inverse(scaled_train))
+        test_predictions.append(series.scaler.inverse(scaled_test))
+        per_seed.append(
+            {"seed": seed, "train_rmse": rmse(actual_train, train_predictions[-1]), "test_rmse": rmse(actual_test, test_predictions[-1])}
+        )
+    train_rmse, train_rmse_std = spread([row["train_rmse"] for row in per_seed])
+    test_rmse, test_rmse_std = spread([row["test_rmse"] for row in per_seed])
+    metrics = {
+        "train_rmse": train_rmse,
+        "train_rmse_std": train_rmse_std,
+        "test_rmse": test_rmse,
+        "test_rmse_std": test_rmse_std,
+        "naive_test_rmse": rmse(actual_test, naive_forecast(series.values, test_part.target_index)),
+        "seasonal_naive_test_rmse": rmse(
+            actual_test, seasonal_naive_forecast(series.values, test_part.target_index, dataset.seasonal_period)
+        ),
+        "seeds": len(per_seed),
+    }
+    target_index = np.concatenate([train_part.target_index, test_part.target_index])
+    table = pd.DataFrame(
+        {
+            "index": target_index,
+            "time": series.time[target_index],
+            "split": ["train"] * len(actual_train) + ["test"] * len(actual_test),
+            "actual": series.values[target_index],
+            "prediction": np.concatenate([np.mean(train_predictions, axis=0), np.mean(test_predictions, axis=0)]),
+        }
+    )
+    write_evaluation(name, "forecast", metrics, per_seed, table)
+    baselines = f"naive {metrics['naive_test_rmse']:.2f}, seasonal naive {metrics['seasonal_naive_test_rmse']:.2f}"
+    return f"test RMSE {test_rmse:.2f} ± {test_rmse_std:.2f} ({baselines})"

@@ -1,0 +1,136 @@
+"""The generate task: word-level next-word models on a prepared corpus, scored on held-out
+text by perplexity and next-word accuracy, and asked to write a sample.
+
+Perplexity and accuracy are computed over held-out targets that are in the training
+vocabulary; the share of out-of-vocabulary targets is reported beside them
+(`validation_oov_rate`), since no model trained on this vocabulary can predict those words.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+from stages import models
+from stages.evaluate import REPORTS_DIR, spread, write_evaluation
+from stages.io import MODELS_DIR, PREPARED_DIR, PipelineError, read_json, write_text
+from stages.params import CorpusDataset, GenerateExperiment, Sample
+from stages.text import OOV, PADDING, Vocabulary, pad, tokenize_all
+
+TOP_K = 10
+
+
+def load_corpus(dataset: str) -> dict[str, list[str]]:
+    """{'train': lines, 'validation': lines} as preprocess@<dataset> wrote them."""
+    path = PREPARED_DIR / dataset / "corpus.json"
+    if not path.is_file():
+        raise PipelineError(f"{path}: not prepared yet (run: dvc repro preprocess@{dataset})")
+    return read_json(path)
+
+
+def make_sequences(
+    encoded_lines: list[list[int]], experiment: GenerateExperiment, length: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(contexts, next words). `line_prefixes`: every prefix of every line, pre-padded as in the
+    nursery-rhyme report; `windows`: `window` words of the running text predict the next one."""
+    if experiment.sequences == "windows":
+        stream = [index for line in encoded_lines for index in line]
+        count = len(stream) - experiment.window
+        if count < 1:
+            raise PipelineError(f"text of {len(stream)} words is too short for window {experiment.window}")
+        contexts = np.array([stream[start : start + experiment.window] for start in range(count)], dtype="int32")
+        return contexts, np.array(stream[experiment.window :], dtype="int32")
+    prefixes = [line[: end + 1] for line in encoded_lines for end in range(1, len(line))]
+    if not prefixes:
+        raise PipelineError("no line has two or more words to learn from")
+    length = length or max(len(prefix) for prefix in prefixes) - 1
+    contexts = pad([prefix[:-1] for prefix in prefixes], length, padding="pre", truncating="pre")
+    return contexts, np.array([prefix[-1] for prefix in prefixes], dtype="int32")
+
+
+def encode_lines(lines: list[str], experiment: GenerateExperiment, vocabulary: Vocabulary) -> list[list[int]]:
+    return [vocabulary.encode(tokens) for tokens in tokenize_all(lines, experiment.encoding)]
+
+
+def train(name: str, experiment: GenerateExperiment, dataset: CorpusDataset, folder: Path) -> pd.DataFrame:
+    corpus = load_corpus(experiment.dataset)
+    vocabulary = Vocabulary.build(tokenize_all(corpus["train"], experiment.encoding), experiment.encoding.vocab_size)
+    vocabulary.save(folder / "vocabulary.json")
+    contexts, targets = make_sequences(encode_lines(corpus["train"], experiment, vocabulary), experiment)
+    print(f"train@{name}: {len(targets)} sequences of {contexts.shape[1]} words, vocabulary {vocabulary.size}")
+    histories = {}
+    for seed in experiment.seeds:
+        models.seed_everything(seed)
+        model = models.build_text_network(experiment.network, vocabulary.size, contexts.shape[1], vocabulary.size, "softmax")
+        optimizer = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}[experiment.optimizer]
+        model.compile(optimizer=optimizer(experiment.learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        history = model.fit(contexts, targets, epochs=experiment.epochs, batch_size=experiment.batch_size, verbose=0)
+        model.save(folder / f"seed-{seed}.keras")
+        histories[seed] = history.history
+        print(f"train@{name}: seed {seed} final loss {history.history['loss'][-1]:.4f}, accuracy {history.history['accuracy'][-1]:.4f}")
+    return models.learning_curves(histories)
+
+
+def generate_text(model: keras.Model, experiment: GenerateExperiment, vocabulary: Vocabulary, sample: Sample) -> list[str]:
+    """`sample.lines` lines of `sample.words` words continuing `sample.seed_text`.
+
+    Temperature 0 takes the most likely word (the report's greedy decoding); above 0 it samples
+    from the softened distribution with `sample.seed`. Padding and OOV are never emitted.
+    """
+    rng = np.random.default_rng(sample.seed)
+    context = encode_lines([sample.seed_text], experiment, vocabulary)[0]
+    length = model.input_shape[1]
+    lines = []
+    for _ in range(sample.lines):
+        words = []
+        for _ in range(sample.words):
+            inputs = pad([context], length, padding="pre", truncating="pre")
+            probabilities = model(inputs, training=False).numpy()[0].astype("float64")
+            probabilities[[PADDING, OOV]] = 0.0
+            if sample.temperature == 0:
+                choice = int(np.argmax(probabilities))
+            else:
+                logits = np.log(np.maximum(probabilities, 1e-12)) / sample.temperature
+                weights = np.exp(logits - logits.max()) * (probabilities > 0)
+                choice = int(rng.choice(len(weights), p=weights / weights.sum()))
+            context.append(choice)
+            words.append(vocabulary.words[choice - 2])
+        lines.append(" ".join(words))
+    return lines
+
+
+def evaluate(name: str, experiment: GenerateExperiment, dataset: CorpusDataset) -> str:
+    corpus = load_corpus(experiment.dataset)
+    vocabulary = Vocabulary.load(MODELS_DIR / name / "vocabulary.json")
+    trained = models.load_seed_models(name, experiment.seeds)
+    length = next(iter(trained.values())).input_shape[1]
+    contexts, targets = make_sequences(encode_lines(corpus["validation"], experiment, vocabulary), experiment, length)
+    known = targets != OOV
+    per_seed, top_k = [], []
+    for seed, model in trained.items():
+        probabilities = model.predict(contexts[known], batch_size=512, verbose=0)
+        target_probabilities = probabilities[np.arange(known.sum()), targets[known]]
+        ranks = (probabilities > target_probabilities[:, None]).sum(axis=1)
+        per_seed.append(
+            {
+                "seed": seed,
+                "perplexity": float(np.exp(-np.mean(np.log(np.maximum(target_probabilities, 1e-12))))),
+                "next_word_accuracy": float(np.mean(ranks == 0)),
+            }
+        )
+        top_k.append([np.mean(ranks < k) for k in range(1, TOP_K + 1)])
+    metrics = {}
+    for key in ("perplexity", "next_word_accuracy"):
+        metrics[key], metrics[f"{key}_std"] = spread([row[key] for row in per_seed])
+    metrics |= {"validation_oov_rate": float(1 - known.mean()), "validation_targets": len(targets), "seeds": len(per_seed)}
+    table = pd.DataFrame({"k": np.arange(1, TOP_K + 1), "top_k_accuracy": np.mean(top_k, axis=0)})
+    write_evaluation(name, "generate", metrics, per_seed, table)
+    first_seed, first_model = next(iter(trained.items()))
+    sample = generate_text(first_model, experiment, vocabulary, experiment.sample)
+    header = f"# {name}, seed {first_seed}, temperature {experiment.sample.temperature}, from: {experiment.sample.seed_text}"
+    write_text(f"{REPORTS_DIR}/{name}/sample.txt", "\n".join([header, *sample]) + "\n")
+    scores = f"validation perplexity {metrics['perplexity']:.1f}, next-word accuracy {metrics['next_word_accuracy']:.4f}"
+    return f"{scores}; sample: {sample[0]} ..."

@@ -1,0 +1,108 @@
+"""Keras model builders, one per architecture, plus the state handling stateful LSTMs need."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+from keras import layers
+
+from stages.io import MODELS_DIR, PipelineError
+from stages.params import ForecastExperiment, RecurrentNetwork
+
+
+def seed_everything(seed: int) -> None:
+    """Same seed, same data, same params -> identical weights and metrics."""
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def load_seed_models(name: str, seeds: list[int]) -> dict[int, keras.Model]:
+    """The models train@<name> saved, one per seed, uncompiled: prediction needs no optimizer,
+    and a compiled copy would predict with the training `steps_per_execution` (25x slower here)."""
+    paths = {seed: MODELS_DIR / name / f"seed-{seed}.keras" for seed in seeds}
+    missing = [str(path) for path in paths.values() if not path.is_file()]
+    if missing:
+        raise PipelineError(f"{missing[0]}: model not trained yet (run: dvc repro train@{name})")
+    return {seed: keras.models.load_model(path, compile=False) for seed, path in paths.items()}
+
+
+def build_forecaster(experiment: ForecastExperiment, steps_per_execution: int = 1) -> keras.Model:
+    """LSTM(units[0]) -> ... -> Dense(1); stateful models get a fixed batch shape as Keras requires.
+
+    `steps_per_execution` runs that many batches per graph call: identical updates, far less
+    Python overhead for the tutorial's batch size of 1.
+    """
+    steps, features = (experiment.look_back, 1) if experiment.framing == "timesteps" else (1, experiment.look_back)
+    if experiment.stateful:
+        inputs = keras.Input(batch_shape=(experiment.batch_size, steps, features))
+    else:
+        inputs = keras.Input(shape=(steps, features))
+    hidden = inputs
+    for index, units in enumerate(experiment.units):
+        last = index == len(experiment.units) - 1
+        hidden = layers.LSTM(units, stateful=experiment.stateful, return_sequences=not last)(hidden)
+    outputs = layers.Dense(1)(hidden)
+    model = keras.Model(inputs, outputs)
+    model.compile(
+        optimizer=keras.optimizers.Adam(experiment.learning_rate),
+        loss="mean_squared_error",
+        steps_per_execution=steps_per_execution,
+    )
+    return model
+
+
+def reset_states(model: keras.Model) -> None:
+    for layer in model.layers:
+        if getattr(layer, "stateful", False):
+            layer.reset_state()
+
+
+class ResetStatesEachEpoch(keras.callbacks.Callback):
+    """The tutorial's `for epoch: fit(epochs=1); reset_states()` loop inside one fit() call.
+
+    Same updates in the same order (checked in tests), without 100 fit() start-ups.
+    """
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        reset_states(self.model)
+
+
+def learning_curves(histories: dict[int, dict[str, list[float]]]) -> pd.DataFrame:
+    """Per-epoch table: each Keras history key as its mean over seeds, plus `<key>_seed<N>` columns.
+
+    Seeds that stopped early leave their later epochs empty.
+    """
+    columns = {f"{key}_seed{seed}": pd.Series(values) for seed, history in histories.items() for key, values in history.items()}
+    per_seed = pd.DataFrame(columns)
+    keys = list(next(iter(histories.values())))
+    means = pd.DataFrame({key: per_seed[[f"{key}_seed{seed}" for seed in histories]].mean(axis=1) for key in keys})
+    curves = pd.concat([means, per_seed], axis=1)
+    curves.insert(0, "epoch", np.arange(1, len(curves) + 1))
+    return curves
+
+
+def recurrent_layer(network: RecurrentNetwork, return_sequences: bool = False) -> layers.Layer:
+    cell = {"lstm": layers.LSTM, "gru": layers.GRU, "simple_rnn": layers.SimpleRNN}[network.cell]
+    layer = cell(
+        network.units,
+        dropout=network.rnn_dropout,
+        recurrent_dropout=network.recurrent_dropout,
+        return_sequences=return_sequences,
+    )
+    return layers.Bidirectional(layer) if network.bidirectional else layer
+
+
+def build_text_network(network: RecurrentNetwork, vocabulary_size: int, sequence_length: int, outputs: int, activation: str) -> keras.Model:
+    """Embedding -> [Dropout] -> (Bi)RNN -> [Dropout] -> [Dense relu] -> Dense(outputs); not compiled."""
+    inputs = keras.Input(shape=(sequence_length,), dtype="int32")
+    hidden = layers.Embedding(vocabulary_size, network.embedding_dim)(inputs)
+    if network.embedding_dropout:
+        hidden = layers.Dropout(network.embedding_dropout)(hidden)
+    hidden = recurrent_layer(network)(hidden)
+    if network.dropout:
+        hidden = layers.Dropout(network.dropout)(hidden)
+    if network.dense_units:
+        hidden = layers.Dense(network.dense_units, activation="relu")(hidden)
+    return keras.Model(inputs, layers.Dense(outputs, activation=activation)(hidden))

@@ -1,0 +1,388 @@
+"""Load params.yaml into checked dataclasses, so a typo fails at once with the key's full name."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from stages.io import PipelineError
+
+PARAMS_FILE = Path("params.yaml")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    name: str
+    url: str
+    sha256: str
+    mirror: str | None = None  # path under DATA_MIRROR; default <dataset>/<name>
+
+    def check(self) -> None:
+        if len(self.sha256) != 64 or any(c not in "0123456789abcdef" for c in self.sha256):
+            raise ValueError("sha256: must be 64 lowercase hex digits")
+        if Path(self.name).is_absolute() or ".." in Path(self.name).parts:
+            raise ValueError("name: must be a relative path inside the dataset folder")
+
+
+@dataclass(frozen=True)
+class SeriesDataset:
+    """A univariate series in a CSV file, split in time order into train and test parts."""
+
+    kind: Literal["series"]
+    files: list[SourceFile]
+    value_column: str
+    time_column: str | None = None
+    delimiter: str = ","
+    train_fraction: float = 0.67
+    seasonal_period: int = 12
+
+    def check(self) -> None:
+        if len(self.files) != 1:
+            raise ValueError("files: a series dataset has exactly one CSV file")
+        _check_fraction("train_fraction", self.train_fraction)
+        if self.seasonal_period < 1:
+            raise ValueError("seasonal_period: must be >= 1")
+
+
+@dataclass(frozen=True)
+class ForecastExperiment:
+    """One-step-ahead LSTM forecaster; `framing` says whether the window is features or time steps."""
+
+    task: Literal["forecast"]
+    dataset: str
+    look_back: int
+    framing: Literal["features", "timesteps"]
+    units: list[int]
+    epochs: int
+    batch_size: int
+    seeds: list[int]
+    stateful: bool = False
+    learning_rate: float = 0.001
+    description: str = ""
+
+    def check(self) -> None:
+        if self.look_back < 1:
+            raise ValueError("look_back: must be >= 1")
+        if not self.units or min(self.units) < 1:
+            raise ValueError("units: needs at least one layer, each with >= 1 unit")
+        _check_training(self.epochs, self.batch_size, self.seeds, self.learning_rate)
+
+
+def _check_fraction(name: str, value: float, low_inclusive: bool = False) -> None:
+    if not (0 <= value < 1 if low_inclusive else 0 < value < 1):
+        raise ValueError(f"{name}: must be inside {'[0' if low_inclusive else '(0'}, 1)")
+
+
+@dataclass(frozen=True)
+class TextDataset:
+    """Labelled texts in a CSV/TSV file, split once into train / validation / test.
+
+    `split: stratified` keeps class proportions and puts repeated texts on one side;
+    `split: ordered` takes the parts in file order, as the BBC write-up does.
+    """
+
+    kind: Literal["text"]
+    files: list[SourceFile]
+    text_column: str
+    label_column: str
+    delimiter: str = ","
+    quoting: Literal["minimal", "none"] = "minimal"  # none: quote characters are plain text (Rotten's TSV)
+    split: Literal["stratified", "ordered"] = "stratified"
+    validation_fraction: float = 0.1
+    test_fraction: float = 0.2
+    split_seed: int = 42
+
+    def check(self) -> None:
+        if len(self.files) != 1:
+            raise ValueError("files: a text dataset has exactly one CSV/TSV file")
+        _check_fraction("validation_fraction", self.validation_fraction, low_inclusive=True)
+        _check_fraction("test_fraction", self.test_fraction)
+        if self.validation_fraction + self.test_fraction >= 1:
+            raise ValueError("test_fraction: validation_fraction + test_fraction must stay below 1")
+
+
+@dataclass(frozen=True)
+class CorpusDataset:
+    """A plain-text corpus; the last `validation_fraction` of its documents (or lines) is held out.
+
+    `document_pattern` is a regex matching the line that starts a document (a rhyme's
+    CAPITALISED title), so held-out text never shares a document with training text.
+    """
+
+    kind: Literal["corpus"]
+    files: list[SourceFile]
+    start_marker: str | None = None
+    end_marker: str | None = None
+    document_pattern: str | None = None
+    validation_fraction: float = 0.1
+
+    def check(self) -> None:
+        if len(self.files) != 1:
+            raise ValueError("files: a corpus dataset has exactly one text file")
+        _check_fraction("validation_fraction", self.validation_fraction)
+        if self.document_pattern is not None:
+            try:
+                re.compile(self.document_pattern)
+            except re.error as error:
+                raise ValueError(f"document_pattern: not a valid regular expression ({error})") from None
+
+
+@dataclass(frozen=True)
+class TextEncoding:
+    """How texts become integer sequences; the same for train, evaluate and predict."""
+
+    lowercase: bool = True
+    strip_punctuation: bool = True
+    remove_stopwords: bool = False
+    vocab_size: int | None = None  # padding + OOV + words; None keeps every training word
+
+    def check(self) -> None:
+        if self.vocab_size is not None and self.vocab_size < 3:
+            raise ValueError("vocab_size: must be >= 3 (padding, OOV and at least one word)")
+
+
+@dataclass(frozen=True)
+class RecurrentNetwork:
+    """Embedding -> [Dropout] -> (Bi)RNN -> [Dropout] -> [Dense relu] -> output layer."""
+
+    embedding_dim: int
+    units: int
+    cell: Literal["lstm", "gru", "simple_rnn"] = "lstm"
+    bidirectional: bool = False
+    embedding_dropout: float = 0.0
+    rnn_dropout: float = 0.0
+    recurrent_dropout: float = 0.0
+    dropout: float = 0.0
+    dense_units: int = 0
+
+    def check(self) -> None:
+        if self.embedding_dim < 1 or self.units < 1 or self.dense_units < 0:
+            raise ValueError("units: embedding_dim and units must be >= 1, dense_units >= 0")
+        for name in ("embedding_dropout", "rnn_dropout", "recurrent_dropout", "dropout"):
+            _check_fraction(name, getattr(self, name), low_inclusive=True)
+
+
+def _check_training(epochs: int, batch_size: int, seeds: list[int], learning_rate: float) -> None:
+    if epochs < 1:
+        raise ValueError("epochs: must be >= 1")
+    if batch_size < 1:
+        raise ValueError("batch_size: must be >= 1")
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError("seeds: needs at least one seed, without repeats")
+    if learning_rate <= 0:
+        raise ValueError("learning_rate: must be > 0")
+
+
+@dataclass(frozen=True)
+class ClassifyExperiment:
+    task: Literal["classify"]
+    dataset: str
+    encoding: TextEncoding
+    network: RecurrentNetwork
+    max_length: int
+    epochs: int
+    batch_size: int
+    seeds: list[int]
+    padding: Literal["pre", "post"] = "post"
+    truncating: Literal["pre", "post"] = "post"
+    output: Literal["softmax", "sigmoid"] = "softmax"
+    learning_rate: float = 0.001
+    early_stopping_patience: int = 0  # 0: train all epochs; else stop on validation loss, keep the best
+    description: str = ""
+
+    def check(self) -> None:
+        if self.max_length < 1:
+            raise ValueError("max_length: must be >= 1")
+        if self.early_stopping_patience < 0:
+            raise ValueError("early_stopping_patience: must be >= 0")
+        _check_training(self.epochs, self.batch_size, self.seeds, self.learning_rate)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Text generated after evaluation, deterministic for a given seed."""
+
+    seed_text: str
+    lines: int = 4
+    words: int = 8
+    temperature: float = 0.0  # 0: always the most likely word (greedy)
+    seed: int = 0
+
+    def check(self) -> None:
+        if self.lines < 1 or self.words < 1:
+            raise ValueError("lines: lines and words must be >= 1")
+        if self.temperature < 0:
+            raise ValueError("temperature: must be >= 0")
+
+
+@dataclass(frozen=True)
+class GenerateExperiment:
+    """Next-word model. `sequences: line_prefixes` trains on every prefix of each line (the
+    nursery-rhyme report); `windows` on sliding windows of `window` words over the text."""
+
+    task: Literal["generate"]
+    dataset: str
+    encoding: TextEncoding
+    network: RecurrentNetwork
+    sample: Sample
+    epochs: int
+    seeds: list[int]
+    sequences: Literal["line_prefixes", "windows"] = "line_prefixes"
+    window: int = 10
+    batch_size: int = 32
+    optimizer: Literal["adam", "rmsprop"] = "adam"
+    learning_rate: float = 0.001
+    description: str = ""
+
+    def check(self) -> None:
+        if self.window < 1:
+            raise ValueError("window: must be >= 1")
+        _check_training(self.epochs, self.batch_size, self.seeds, self.learning_rate)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """Files a stage needs that are not a dataset (NLTK's stopword list)."""
+
+    files: list[SourceFile]
+
+
+DATASET_KINDS: dict[str, type] = {"series": SeriesDataset, "text": TextDataset, "corpus": CorpusDataset}
+EXPERIMENT_TASKS: dict[str, type] = {"forecast": ForecastExperiment, "classify": ClassifyExperiment, "generate": GenerateExperiment}
+TASK_DATASET_KIND = {"forecast": "series", "classify": "text", "generate": "corpus"}
+
+Dataset = SeriesDataset | TextDataset | CorpusDataset
+Experiment = ForecastExperiment | ClassifyExperiment | GenerateExperiment
+
+
+@dataclass(frozen=True)
+class Params:
+    datasets: dict[str, Dataset] = field(default_factory=dict)
+    experiments: dict[str, Experiment] = field(default_factory=dict)
+    resources: dict[str, Resource] = field(default_factory=dict)
+
+    def experiment(self, name: str) -> Experiment:
+        if name not in self.experiments:
+            known = ", ".join(sorted(self.experiments)) or "none"
+            raise PipelineError(f"unknown experiment {name!r} (known: {known})")
+        return self.experiments[name]
+
+    def dataset(self, name: str) -> Dataset:
+        if name not in self.datasets:
+            known = ", ".join(sorted(self.datasets)) or "none"
+            raise PipelineError(f"unknown dataset {name!r} (known: {known})")
+        return self.datasets[name]
+
+    def files(self, name: str) -> list[SourceFile]:
+        """Source files of a dataset or a resource: what download@<name> fetches."""
+        if name in self.resources:
+            return self.resources[name].files
+        return self.dataset(name).files
+
+
+def _type_name(expected: Any) -> str:
+    return getattr(expected, "__name__", str(expected).replace("typing.", ""))
+
+
+def _convert(value: Any, expected: Any, where: str) -> Any:
+    """Check `value` against the annotation `expected`; build nested dataclasses."""
+    origin, args = typing.get_origin(expected), typing.get_args(expected)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [arg for arg in args if arg is not type(None)]
+        return _convert(value, inner, where)
+    if origin is Literal:
+        if value not in args:
+            raise PipelineError(f"{where}: must be one of {', '.join(map(str, args))}, got {value!r}")
+        return value
+    if origin is list:
+        if not isinstance(value, list):
+            raise PipelineError(f"{where}: expected a list, got {value!r}")
+        return [_convert(item, args[0], f"{where}[{index}]") for index, item in enumerate(value)]
+    if dataclasses.is_dataclass(expected):
+        return build(expected, value, where)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if (expected is int and isinstance(value, bool)) or not isinstance(value, expected):
+        raise PipelineError(f"{where}: expected {_type_name(expected)}, got {value!r}")
+    return value
+
+
+def build(cls: type, data: Any, where: str) -> Any:
+    """Build dataclass `cls` from a mapping, naming `where.key` in every error."""
+    if not isinstance(data, dict):
+        raise PipelineError(f"{where}: expected a mapping, got {data!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise PipelineError(f"{where}.{unknown[0]}: unknown key (known: {', '.join(fields)})")
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for name, spec in fields.items():
+        if name in data:
+            values[name] = _convert(data[name], hints[name], f"{where}.{name}")
+        elif spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+            raise PipelineError(f"{where}.{name}: missing")
+    instance = cls(**values)
+    try:
+        if hasattr(instance, "check"):
+            instance.check()
+    except ValueError as error:
+        raise PipelineError(f"{where}.{error}") from None
+    return instance
+
+
+def _registry(data: dict, section: str, selector: str, kinds: dict[str, type]) -> dict[str, Any]:
+    entries = data.get(section) or {}
+    if not isinstance(entries, dict):
+        raise PipelineError(f"{section}: expected a mapping of name -> entry")
+    registry = {}
+    for name, entry in entries.items():
+        where = f"{section}.{name}"
+        choice = entry.get(selector) if isinstance(entry, dict) else None
+        if choice not in kinds:
+            raise PipelineError(f"{where}.{selector}: must be one of {', '.join(kinds)}, got {choice!r}")
+        registry[name] = build(kinds[choice], entry, where)
+    return registry
+
+
+def parse_params(data: Any) -> Params:
+    if not isinstance(data, dict):
+        raise PipelineError("params: expected a mapping at the top level")
+    unknown = sorted(set(data) - {"datasets", "experiments", "resources"})
+    if unknown:
+        raise PipelineError(f"{unknown[0]}: unknown top-level key (known: datasets, experiments, resources)")
+    resources = data.get("resources") or {}
+    if not isinstance(resources, dict):
+        raise PipelineError("resources: expected a mapping of name -> entry")
+    params = Params(
+        datasets=_registry(data, "datasets", "kind", DATASET_KINDS),
+        experiments=_registry(data, "experiments", "task", EXPERIMENT_TASKS),
+        resources={name: build(Resource, entry, f"resources.{name}") for name, entry in resources.items()},
+    )
+    for name, experiment in params.experiments.items():
+        where = f"experiments.{name}.dataset"
+        if experiment.dataset not in params.datasets:
+            raise PipelineError(f"{where}: no dataset named {experiment.dataset!r}")
+        kind = params.datasets[experiment.dataset].kind
+        if kind != TASK_DATASET_KIND[experiment.task]:
+            raise PipelineError(f"{where}: a {experiment.task} experiment needs a {TASK_DATASET_KIND[experiment.task]} dataset, not {kind}")
+    return params
+
+
+def load_params(path: str | Path = PARAMS_FILE) -> Params:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise PipelineError(f"{path}: cannot read ({error.strerror})") from None
+    except yaml.YAMLError as error:
+        raise PipelineError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
+    return parse_params(data)

@@ -1,0 +1,152 @@
+"""Stage plot: PNG figures a person reads, drawn from the CSV/JSON the other stages wrote.
+
+Per experiment: learning curves (one line per seed); forecasts vs actual with the train/test
+split marked; confusion matrices. Across experiments: test RMSE by variant and test accuracy
+by experiment, with error bars over seeds and the baselines beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from stages.io import METRICS_DIR, PLOTS_DIR, exit_on_error, read_json, replace_directory
+from stages.params import load_params
+
+FIGURES_DIR = PLOTS_DIR / "figures"
+
+
+def save(figure: plt.Figure, path: Path) -> None:
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def plot_predictions(name: str, table: pd.DataFrame, path: Path) -> None:
+    figure, axes = plt.subplots(figsize=(9, 4.5))
+    axes.plot(table["index"], table["actual"], color="black", linewidth=1.5, label="actual")
+    for split, color in (("train", "tab:blue"), ("test", "tab:orange")):
+        part = table[table["split"] == split]
+        axes.plot(part["index"], part["prediction"], color=color, label=f"{split} prediction (mean of seeds)")
+    boundary = table.loc[table["split"] == "test", "index"].min()
+    axes.axvline(boundary - 0.5, color="gray", linestyle="--", label="train | test")
+    ticks = table.iloc[:: max(1, len(table) // 8)]
+    axes.set_xticks(ticks["index"], ticks["time"], rotation=30)
+    axes.set(title=f"{name}: one-step-ahead forecast", ylabel="value")
+    axes.legend()
+    save(figure, path)
+
+
+def plot_learning(name: str, curves: pd.DataFrame, path: Path) -> None:
+    figure, axes = plt.subplots(figsize=(7, 4))
+    for key, style in (("loss", "-"), ("val_loss", "--")):
+        for column in [column for column in curves.columns if column.startswith(f"{key}_seed")]:
+            axes.plot(curves["epoch"], curves[column], style, linewidth=1, alpha=0.6, label=column.replace("_seed", ", seed "))
+        if key in curves:
+            axes.plot(curves["epoch"], curves[key], style, color="black", linewidth=2, label=f"{key}, mean")
+    axes.set(title=f"{name}: learning curves", xlabel="epoch", ylabel="loss", yscale="log")
+    axes.legend(fontsize="x-small", ncol=2)
+    save(figure, path)
+
+
+def plot_confusion(name: str, table: pd.DataFrame, path: Path) -> None:
+    counts = pd.crosstab(table["actual"], table["predicted"]).reindex(columns=sorted(set(table["actual"]) | set(table["predicted"])))
+    counts = counts.reindex(index=counts.columns).fillna(0)
+    rates = counts.div(counts.sum(axis=1).replace(0, 1), axis=0)
+    figure, axes = plt.subplots(figsize=(1.1 * len(counts) + 3, 1.0 * len(counts) + 2))
+    axes.imshow(rates, cmap="Blues", vmin=0, vmax=1)
+    for row in range(len(counts)):
+        for column in range(len(counts)):
+            color = "white" if rates.iat[row, column] > 0.5 else "black"
+            axes.text(column, row, f"{rates.iat[row, column]:.2f}", ha="center", va="center", color=color)
+    axes.set_xticks(range(len(counts)), counts.columns, rotation=30)
+    axes.set_yticks(range(len(counts)), counts.index)
+    axes.set(title=f"{name}: test confusion (rows sum to 1, all seeds)", xlabel="predicted", ylabel="actual")
+    save(figure, path)
+
+
+def plot_accuracy_by_experiment(metrics: dict[str, dict], path: Path) -> None:
+    names = list(metrics)
+    figure, axes = plt.subplots(figsize=(1.8 * len(names) + 2, 4.5))
+    positions = range(len(names))
+    axes.bar(
+        positions,
+        [metrics[name]["accuracy"] for name in names],
+        yerr=[metrics[name]["accuracy_std"] for name in names],
+        capsize=6,
+        color="tab:blue",
+        label="network test accuracy (mean ± std over seeds)",
+    )
+    for key, color, label in (
+        ("majority_accuracy", "tab:red", "majority class"),
+        ("tfidf_logreg_accuracy", "tab:green", "TF-IDF + logistic regression"),
+    ):
+        for position, name in zip(positions, names, strict=True):
+            axes.hlines(
+                metrics[name][key], position - 0.45, position + 0.45, colors=color, linestyles="--", label=label if position == 0 else None
+            )
+    axes.set_xticks(list(positions), names, rotation=15)
+    axes.set(title="test accuracy by experiment", ylabel="accuracy", ylim=(0, 1.05))
+    axes.legend(fontsize="small", loc="lower right")
+    save(figure, path)
+
+
+def plot_rmse_by_variant(dataset: str, metrics: dict[str, dict], path: Path) -> None:
+    names = list(metrics)
+    figure, axes = plt.subplots(figsize=(1.6 * len(names) + 2, 4.5))
+    positions = range(len(names))
+    means = [metrics[name]["test_rmse"] for name in names]
+    errors = [metrics[name]["test_rmse_std"] for name in names]
+    axes.bar(positions, means, yerr=errors, capsize=6, color="tab:blue", label="LSTM test RMSE (mean ± std over seeds)")
+    for key, color, label in (
+        ("naive_test_rmse", "tab:red", "naive (last value)"),
+        ("seasonal_naive_test_rmse", "tab:green", "seasonal naive"),
+    ):
+        for position, name in zip(positions, names, strict=True):
+            axes.hlines(
+                metrics[name][key], position - 0.45, position + 0.45, colors=color, linestyles="--", label=label if position == 0 else None
+            )
+    axes.set_xticks(list(positions), [name.removeprefix(f"{dataset}-") for name in names], rotation=15)
+    axes.set(title=f"{dataset}: test RMSE by variant", ylabel="RMSE (original units)")
+    axes.legend(fontsize="small")
+    save(figure, path)
+
+
+def draw_figures(folder: Path) -> int:
+    experiments = load_params().experiments
+    forecasts: dict[str, dict[str, dict]] = {}
+    classifiers: dict[str, dict] = {}
+    for name, experiment in experiments.items():
+        metrics_path = METRICS_DIR / f"{name}.json"
+        if not metrics_path.is_file():
+            continue
+        plot_learning(name, pd.read_csv(PLOTS_DIR / "learning" / f"{name}.csv"), folder / f"{name}-learning.png")
+        table_path = PLOTS_DIR / experiment.task / f"{name}.csv"
+        if experiment.task == "forecast":
+            plot_predictions(name, pd.read_csv(table_path), folder / f"{name}-predictions.png")
+            forecasts.setdefault(experiment.dataset, {})[name] = read_json(metrics_path)
+        elif experiment.task == "classify":
+            plot_confusion(name, pd.read_csv(table_path, dtype=str, keep_default_na=False), folder / f"{name}-confusion.png")
+            classifiers[name] = read_json(metrics_path)
+    for dataset, metrics in forecasts.items():
+        plot_rmse_by_variant(dataset, metrics, folder / f"{dataset}-rmse-by-variant.png")
+    if classifiers:
+        plot_accuracy_by_experiment(classifiers, folder / "accuracy-by-experiment.png")
+    return len(list(folder.glob("*.png")))
+
+
+@exit_on_error
+def main(argv: list[str] | None = None) -> None:
+    argparse.ArgumentParser(description=__doc__).parse_args(argv)
+    count = replace_directory(FIGURES_DIR, draw_figures)
+    print(f"plot: {count} figures in {FIGURES_DIR}")
+
+
+if __name__ == "__main__":
+    main()

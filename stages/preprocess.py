@@ -1,0 +1,179 @@
+"""Stage preprocess@<dataset>: read the raw files once, validate them, split them, and write
+data/prepared/<dataset>/ for the experiments to encode.
+
+- series: the scaler is fitted on the training part only (the write-ups fit it on all the data,
+  which leaks the test range into training); writes the scaled series and the scaler.
+- text: labelled texts, empty ones dropped, split once into train / validation / test;
+  writes texts.csv (split, label index, text) and labels.json.
+- corpus: header/footer stripped, the last documents held out; writes corpus.json.
+Per-experiment encoding (stopwords, vocabulary, padding) happens in train, from train data only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stages.io import PREPARED_DIR, RAW_DIR, PipelineError, exit_on_error, replace_directory, write_atomic, write_json, write_npz
+from stages.params import CorpusDataset, SeriesDataset, TextDataset, load_params
+from stages.series import MinMaxScaler, train_size
+
+
+def read_table(path: Path, delimiter: str, quoting: str = "minimal") -> pd.DataFrame:
+    """Read a CSV/TSV as strings, turning every parser failure into one line naming the file."""
+    try:
+        with open(path, "rb") as handle:
+            handle.read().decode("utf-8")
+        return pd.read_csv(
+            path,
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            quoting=csv.QUOTE_NONE if quoting == "none" else csv.QUOTE_MINIMAL,
+        )
+    except FileNotFoundError:
+        raise PipelineError(f"{path}: file not found (run download first)") from None
+    except UnicodeDecodeError as error:
+        raise PipelineError(f"{path}: not valid UTF-8 at byte {error.start}") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
+        raise PipelineError(f"{path}: cannot parse ({str(error).splitlines()[0]})") from None
+
+
+def require_columns(frame: pd.DataFrame, path: Path, columns: list[str]) -> None:
+    for column in columns:
+        if column not in frame.columns:
+            raise PipelineError(f"{path}: column {column!r} not found (columns: {', '.join(map(str, frame.columns))})")
+
+
+def read_series(path: Path, dataset: SeriesDataset) -> tuple[np.ndarray, np.ndarray]:
+    """Times (strings, or row numbers without a time column) and numeric values."""
+    frame = read_table(path, dataset.delimiter)
+    columns = [dataset.value_column] + ([dataset.time_column] if dataset.time_column else [])
+    require_columns(frame, path, columns)
+    text = frame[dataset.value_column].str.strip()
+    values = pd.to_numeric(text, errors="coerce")
+    bad = values.isna() | ~np.isfinite(values.fillna(0.0))
+    if bad.any():
+        row = int(np.argmax(bad.to_numpy()))
+        raise PipelineError(f"{path}: column {dataset.value_column!r} row {row + 1} is not a number ({text.iloc[row]!r})")
+    times = frame[dataset.time_column].to_numpy(dtype=str) if dataset.time_column else np.arange(len(frame)).astype(str)
+    return times, values.to_numpy(dtype="float64")
+
+
+def prepare_series(name: str, dataset: SeriesDataset, folder: Path) -> str:
+    times, values = read_series(RAW_DIR / name / dataset.files[0].name, dataset)
+    size = train_size(len(values), dataset.train_fraction)
+    if size < 3 or len(values) - size < 3:
+        raise PipelineError(
+            f"datasets.{name}.train_fraction: {len(values)} points split {size}/{len(values) - size}; each part needs at least 3"
+        )
+    scaler = MinMaxScaler.fit(values[:size])
+    write_npz(folder / "series.npz", time=times, values=values, scaled=scaler.transform(values))
+    write_json(folder / "scaler.json", {"minimum": scaler.minimum, "maximum": scaler.maximum, "train_size": size})
+    return f"{len(values)} points, {size} train / {len(values) - size} test"
+
+
+def split_texts(name: str, texts: pd.Series, labels: np.ndarray, dataset: TextDataset) -> np.ndarray:
+    """'train' / 'validation' / 'test' per row."""
+    count = len(texts)
+    sizes = {"validation": math.floor(count * dataset.validation_fraction), "test": math.floor(count * dataset.test_fraction)}
+    if count - sum(sizes.values()) < 2 or sizes["test"] < 1 or (dataset.validation_fraction > 0 and sizes["validation"] < 1):
+        raise PipelineError(f"datasets.{name}: {count} texts are too few for the requested validation/test fractions")
+    if dataset.split == "ordered":
+        train_end = count - sizes["validation"] - sizes["test"]
+        return np.array(["train"] * train_end + ["validation"] * sizes["validation"] + ["test"] * sizes["test"])
+    from sklearn.model_selection import train_test_split
+
+    # Repeated texts form one group, so a copy never lands on the other side of the split.
+    group_of_row = pd.factorize(texts)[0]
+    groups = np.unique(group_of_row)
+    group_label = pd.Series(labels).groupby(group_of_row).first().to_numpy()
+    try:
+        rest, test = train_test_split(groups, test_size=dataset.test_fraction, stratify=group_label, random_state=dataset.split_seed)
+        validation = []
+        if dataset.validation_fraction:
+            share = dataset.validation_fraction / (1 - dataset.test_fraction)
+            rest, validation = train_test_split(rest, test_size=share, stratify=group_label[rest], random_state=dataset.split_seed)
+    except ValueError as error:
+        raise PipelineError(f"datasets.{name}: cannot split stratified ({error})") from None
+    part = np.full(len(groups), "train", dtype=object)
+    part[test], part[validation] = "test", "validation"
+    return part[group_of_row].astype(str)
+
+
+def prepare_texts(name: str, dataset: TextDataset, folder: Path) -> str:
+    path = RAW_DIR / name / dataset.files[0].name
+    frame = read_table(path, dataset.delimiter, dataset.quoting)
+    require_columns(frame, path, [dataset.text_column, dataset.label_column])
+    texts, labels = frame[dataset.text_column], frame[dataset.label_column].str.strip()
+    empty = (texts.str.strip() == "") | (labels == "")
+    if empty.any():
+        print(f"preprocess@{name}: dropped {int(empty.sum())} rows with empty {dataset.text_column!r} or {dataset.label_column!r}")
+        texts, labels = texts[~empty].reset_index(drop=True), labels[~empty].reset_index(drop=True)
+    classes = sorted(labels.unique())
+    if len(classes) < 2:
+        raise PipelineError(f"{path}: column {dataset.label_column!r} has {len(classes)} class(es) {classes}; need at least 2")
+    label_index = labels.map({label: index for index, label in enumerate(classes)}).to_numpy()
+    parts = split_texts(name, texts, label_index, dataset)
+    table = pd.DataFrame({"split": parts, "label": label_index, "text": texts})
+    write_atomic(folder / "texts.csv", lambda temporary: table.to_csv(temporary, index=False))
+    write_json(folder / "labels.json", classes)
+    counts = pd.Series(parts).value_counts()
+    sizes = " / ".join(f"{counts.get(part, 0)} {part}" for part in ("train", "validation", "test"))
+    return f"{len(table)} texts, {len(classes)} classes, {sizes}"
+
+
+def read_corpus_lines(path: Path, dataset: CorpusDataset) -> list[str]:
+    """Non-empty lines between the optional start and end markers (Project Gutenberg's licence)."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise PipelineError(f"{path}: file not found (run download first)") from None
+    except UnicodeDecodeError as error:
+        raise PipelineError(f"{path}: not valid UTF-8 at byte {error.start}") from None
+    lines = text.splitlines()
+    for marker, keep_after in ((dataset.start_marker, True), (dataset.end_marker, False)):
+        found = [number for number, line in enumerate(lines) if marker and marker in line]
+        if found:
+            lines = lines[found[0] + 1 :] if keep_after else lines[: found[0]]
+    return [line.rstrip() for line in lines if line.strip()]
+
+
+def prepare_corpus(name: str, dataset: CorpusDataset, folder: Path) -> str:
+    lines = read_corpus_lines(RAW_DIR / name / dataset.files[0].name, dataset)
+    if dataset.document_pattern:
+        pattern = re.compile(dataset.document_pattern)
+        starts = [number for number, line in enumerate(lines) if pattern.match(line)] or [0]
+    else:
+        starts = list(range(len(lines)))
+    held_out = math.ceil(len(starts) * dataset.validation_fraction)
+    if len(starts) - held_out < 1 or held_out < 1:
+        fraction = dataset.validation_fraction
+        raise PipelineError(f"datasets.{name}: {len(starts)} documents are too few to hold out validation_fraction {fraction}")
+    boundary = starts[len(starts) - held_out]
+    write_json(folder / "corpus.json", {"train": lines[:boundary], "validation": lines[boundary:]})
+    return f"{len(starts)} documents, {boundary} train lines / {len(lines) - boundary} validation lines"
+
+
+PREPARERS = {"series": prepare_series, "text": prepare_texts, "corpus": prepare_corpus}
+
+
+@exit_on_error
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("dataset")
+    args = parser.parse_args(argv)
+    dataset = load_params().dataset(args.dataset)
+    prepare = PREPARERS[dataset.kind]
+    summary = replace_directory(PREPARED_DIR / args.dataset, lambda folder: prepare(args.dataset, dataset, folder))
+    print(f"preprocess@{args.dataset}: {summary}")
+
+
+if __name__ == "__main__":
+    main()

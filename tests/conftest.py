@@ -1,0 +1,41 @@
+"""Shared fixtures: the data mirror (../shared/data unless DATA_MIRROR says otherwise) and a
+scratch project folder to run stages in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def mirror_path() -> Path | None:
+    candidate = Path(os.environ.get("DATA_MIRROR") or ROOT.parent / "shared" / "data")
+    return candidate.resolve() if candidate.is_dir() else None
+
+
+@pytest.fixture
+def mirror() -> Path:
+    path = mirror_path()
+    if path is None:
+        pytest.skip("no data mirror: set DATA_MIRROR or place the mirror at ../shared/data")
+    return path
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty folder as the current directory, where stages read and write data/, models/, ..."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def airline_raw(workdir: Path, mirror: Path) -> Path:
+    """The real airline CSV at data/raw/airline/ in the scratch folder."""
+    target = workdir / "data" / "raw" / "airline"
+    target.mkdir(parents=True)
+    shutil.copy(mirror / "airline" / "airline-passengers.csv", target)
+    return target

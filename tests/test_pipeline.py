@@ -1,0 +1,99 @@
+"""End to end: the real `dvc repro` on a reduced configuration (2 epochs, one seed) in a
+temporary copy of the project, with data from the mirror."""
+
+import json
+import math
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stages.params import parse_params
+from tests.conftest import ROOT
+
+PROJECT_FILES = ["dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", ".dvc/config", ".dvc/.gitignore"]
+
+
+def run(command: list[str], cwd: Path, env: dict | None = None) -> str:
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.conftest import mirror_path
+
+    mirror = mirror_path()
+    if mirror is None:
+        pytest.skip("no data mirror: set DATA_MIRROR or place the mirror at ../shared/data")
+    project = tmp_path_factory.mktemp("project")
+    for name in PROJECT_FILES:
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, project / name)
+    shutil.copytree(ROOT / "stages", project / "stages", ignore=shutil.ignore_patterns("__pycache__"))
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    for experiment in params["experiments"].values():
+        experiment.update(epochs=2, seeds=[1])
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    env = os.environ | {"DATA_MIRROR": str(mirror)}
+    run(["git", "init", "-q"], project)
+    run(["dvc", "repro"], project, env)
+    return project
+
+
+KEYS = {
+    "forecast": {"train_rmse", "train_rmse_std", "test_rmse", "test_rmse_std", "naive_test_rmse", "seasonal_naive_test_rmse", "seeds"},
+    "classify": {"accuracy", "accuracy_std", "macro_f1", "macro_f1_std", "loss", "loss_std", "majority_accuracy"}
+    | {"tfidf_logreg_accuracy", "tfidf_logreg_macro_f1", "test_size", "seeds"},
+    "generate": {"perplexity", "perplexity_std", "next_word_accuracy", "next_word_accuracy_std", "validation_oov_rate"}
+    | {"validation_targets", "seeds"},
+}
+
+
+def test_every_experiment_has_finite_metrics_with_all_keys(reproduced: Path):
+    params = parse_params(yaml.safe_load((reproduced / "params.yaml").read_text()))
+    for name, experiment in params.experiments.items():
+        metrics = json.loads((reproduced / "metrics" / f"{name}.json").read_text())
+        assert KEYS[experiment.task] <= set(metrics), (name, set(metrics))
+        assert all(math.isfinite(value) for value in metrics.values()), name
+        assert metrics["seeds"] == 1
+        if experiment.task == "forecast":
+            assert 40 < metrics["seasonal_naive_test_rmse"] < metrics["naive_test_rmse"] < 60
+        if experiment.task == "classify":
+            assert 0.2 < metrics["majority_accuracy"] < 0.25 and metrics["tfidf_logreg_accuracy"] > 0.95
+            assert 0 <= metrics["accuracy"] <= 1 and 0 <= metrics["macro_f1"] <= 1
+        if experiment.task == "generate":
+            assert metrics["perplexity"] > 1 and 0 <= metrics["next_word_accuracy"] <= 1
+            sample = (reproduced / "reports" / name / "sample.txt").read_text().splitlines()
+            assert len(sample) == 1 + experiment.sample.lines and all(len(line.split()) == experiment.sample.words for line in sample[1:])
+
+
+def test_every_plot_output_exists(reproduced: Path):
+    params = parse_params(yaml.safe_load((reproduced / "params.yaml").read_text()))
+    figures = reproduced / "plots" / "figures"
+    assert (figures / "airline-rmse-by-variant.png").stat().st_size > 10_000
+    assert (figures / "accuracy-by-experiment.png").stat().st_size > 10_000
+    figure_of_task = {"forecast": "predictions", "classify": "confusion", "generate": "learning"}
+    for name, experiment in params.experiments.items():
+        for path in (
+            figures / f"{name}-learning.png",
+            figures / f"{name}-{figure_of_task[experiment.task]}.png",
+            reproduced / "plots" / "learning" / f"{name}.csv",
+            reproduced / "plots" / experiment.task / f"{name}.csv",
+            reproduced / "reports" / name / "seeds.json",
+        ):
+            assert path.stat().st_size > 0, path
+
+
+def test_a_second_repro_has_nothing_to_do(reproduced: Path):
+    status = run(["dvc", "status"], reproduced)
+    assert "up to date" in status, status
+
+
+def test_dvc_metrics_show_lists_every_experiment(reproduced: Path):
+    shown = run(["dvc", "metrics", "show", "--json"], reproduced)
+    assert all(f"metrics/{name}.json" in shown for name in ("airline-regression", "airline-stacked", "bbc-bilstm", "nursery-bilstm"))

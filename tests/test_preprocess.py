@@ -1,0 +1,47 @@
+import pytest
+
+from stages.io import PipelineError
+from stages.params import SeriesDataset, SourceFile
+from stages.preprocess import prepare_series
+
+SOURCE = SourceFile(name="series.csv", url="https://example.invalid/series.csv", sha256="0" * 64)
+
+
+def dataset(**changes) -> SeriesDataset:
+    options = {"kind": "series", "files": [SOURCE], "value_column": "Passengers", "time_column": "Month"}
+    return SeriesDataset(**(options | changes))
+
+
+def write_raw(workdir, text: str, newline: str = "\n") -> None:
+    folder = workdir / "data" / "raw" / "toy"
+    folder.mkdir(parents=True)
+    (folder / "series.csv").write_bytes(text.replace("\n", newline).encode())
+
+
+def test_quoted_header_and_crlf_are_read(workdir):
+    write_raw(workdir, '"Month","Passengers"\n' + "\n".join(f"1949-{m:02d},{100 + m}" for m in range(1, 11)), "\r\n")
+    assert prepare_series("toy", dataset(), workdir / "out") == "10 points, 6 train / 4 test"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Month,Count\n1949-01,1\n", r"series.csv: column 'Passengers' not found \(columns: Month, Count\)"),
+        ("Month,Passengers\n1949-01,1\n1949-02,many\n", r"column 'Passengers' row 2 is not a number \('many'\)"),
+        ("Month,Passengers\n1949-01,1\n1949-02,\n", r"column 'Passengers' row 2 is not a number \(''\)"),
+        (
+            "Month,Passengers\n1949-01,1\n1949-02,2\n1949-03,3\n",
+            r"datasets.toy.train_fraction: 3 points split 2/1; each part needs at least 3",
+        ),
+    ],
+)
+def test_bad_series_is_a_one_line_error_and_nothing_is_written(workdir, text: str, message: str):
+    write_raw(workdir, text)
+    with pytest.raises(PipelineError, match=message):
+        prepare_series("toy", dataset(), workdir / "out")
+    assert not (workdir / "out").exists()
+
+
+def test_missing_raw_file_says_to_download(workdir):
+    with pytest.raises(PipelineError, match=r"series\.csv: file not found"):
+        prepare_series("toy", dataset(), workdir / "out")
