@@ -11,6 +11,7 @@ import hashlib
 import os
 import shutil
 import sys
+import tarfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -29,14 +30,19 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _copy_from_mirror(mirror: Path, dataset: str, source: SourceFile, target: Path) -> None:
-    path = mirror / (source.mirror or f"{dataset}/{source.name}")
-    if not path.is_file():
-        raise PipelineError(f"{path}: not in the mirror DATA_MIRROR={mirror} (upstream: {source.url})")
-    shutil.copyfile(path, target)
+def _copy_from_mirror(mirror: Path, dataset: str, source: SourceFile, target: Path) -> str:
+    """Copy the first of the source and its alternatives found in the mirror; returns its sha256."""
+    candidates = [(source.mirror or f"{dataset}/{source.name}", source.sha256)]
+    candidates += [(f"{dataset}/{alternative.name}", alternative.sha256) for alternative in source.alternatives]
+    for relative, sha256 in candidates:
+        if (mirror / relative).is_file():
+            shutil.copyfile(mirror / relative, target)
+            return sha256
+    tried = " or ".join(str(mirror / relative) for relative, _ in candidates)
+    raise PipelineError(f"{tried}: not in the mirror DATA_MIRROR={mirror} (upstream: {source.url})")
 
 
-def _fetch_url(source: SourceFile, target: Path) -> None:
+def _fetch_url(source: SourceFile, target: Path) -> str:
     try:
         with urllib.request.urlopen(source.url, timeout=60) as response, open(target, "wb") as out:
             total = int(response.headers.get("Content-Length") or 0)
@@ -51,21 +57,34 @@ def _fetch_url(source: SourceFile, target: Path) -> None:
     except (urllib.error.URLError, OSError, ValueError) as error:
         reason = getattr(error, "reason", error)
         raise PipelineError(f"{source.url}: download failed ({reason})") from None
+    return source.sha256
+
+
+def extract(archive: Path, folder: Path) -> None:
+    """Unpack a tar archive with the "data" filter: no member may leave `folder`, no device
+    files, no links pointing outside. The archive itself is removed afterwards."""
+    try:
+        with tarfile.open(archive) as tar:
+            tar.extractall(folder, filter="data")
+    except tarfile.FilterError as error:
+        raise PipelineError(f"{archive.name}: unsafe member refused ({error})") from None
+    except (tarfile.TarError, EOFError, OSError) as error:
+        raise PipelineError(f"{archive.name}: cannot extract ({error})") from None
+    archive.unlink()
 
 
 def fetch(dataset: str, sources: list[SourceFile], folder: Path, mirror: Path | None) -> None:
-    """Fetch and verify every source file into `folder`."""
+    """Fetch, verify and (where asked) extract every source file into `folder`."""
     for source in sources:
         target = folder / source.name
         target.parent.mkdir(parents=True, exist_ok=True)
-        if mirror is not None:
-            _copy_from_mirror(mirror, dataset, source, target)
-        else:
-            _fetch_url(source, target)
+        expected = _copy_from_mirror(mirror, dataset, source, target) if mirror is not None else _fetch_url(source, target)
         actual = sha256_of(target)
-        if actual != source.sha256:
-            raise PipelineError(f"{source.name}: sha256 mismatch for dataset {dataset} (expected {source.sha256}, got {actual})")
+        if actual != expected:
+            raise PipelineError(f"{source.name}: sha256 mismatch for dataset {dataset} (expected {expected}, got {actual})")
         os.chmod(target, 0o644)
+        if source.extract:
+            extract(target, folder)
 
 
 @exit_on_error

@@ -18,17 +18,37 @@ PARAMS_FILE = Path("params.yaml")
 
 
 @dataclass(frozen=True)
+class Alternative:
+    """Another file accepted in place of a source (a mirror's repack), with its own checksum."""
+
+    name: str
+    sha256: str
+
+    def check(self) -> None:
+        _check_file(self.name, self.sha256)
+
+
+def _check_file(name: str, sha256: str) -> None:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError("sha256: must be 64 lowercase hex digits")
+    if Path(name).is_absolute() or ".." in Path(name).parts:
+        raise ValueError("name: must be a relative path inside the dataset folder")
+
+
+@dataclass(frozen=True)
 class SourceFile:
+    """One file of a dataset. Online it comes from `url`; from a mirror, the first of this file
+    and its `alternatives` found under DATA_MIRROR. `extract: true` unpacks a tar archive."""
+
     name: str
     url: str
     sha256: str
     mirror: str | None = None  # path under DATA_MIRROR; default <dataset>/<name>
+    extract: bool = False
+    alternatives: list[Alternative] = field(default_factory=list)
 
     def check(self) -> None:
-        if len(self.sha256) != 64 or any(c not in "0123456789abcdef" for c in self.sha256):
-            raise ValueError("sha256: must be 64 lowercase hex digits")
-        if Path(self.name).is_absolute() or ".." in Path(self.name).parts:
-            raise ValueError("name: must be a relative path inside the dataset folder")
+        _check_file(self.name, self.sha256)
 
 
 @dataclass(frozen=True)
@@ -98,6 +118,9 @@ class TextDataset:
     validation_fraction: float = 0.1
     test_fraction: float = 0.2
     split_seed: int = 42
+    group_column: str | None = None  # rows sharing a value stay on one side (default: the text itself)
+    classes: list[str] | None = None  # the labels allowed; any other is an error
+    positive_class: str | None = None  # make it binary: this label vs "not <label>"
 
     def check(self) -> None:
         if len(self.files) != 1:
@@ -106,6 +129,24 @@ class TextDataset:
         _check_fraction("test_fraction", self.test_fraction)
         if self.validation_fraction + self.test_fraction >= 1:
             raise ValueError("test_fraction: validation_fraction + test_fraction must stay below 1")
+
+
+@dataclass(frozen=True)
+class TextFoldersDataset:
+    """Labelled texts as files <root>/<train|test>/<label>/*.txt (the IMDB layout): the folders
+    give the labels and the train/test split; validation is carved from train, stratified."""
+
+    kind: Literal["text_folders"]
+    files: list[SourceFile]
+    root: str
+    labels: list[str]
+    validation_fraction: float = 0.1
+    split_seed: int = 42
+
+    def check(self) -> None:
+        if len(self.labels) < 2:
+            raise ValueError("labels: need at least two label folders")
+        _check_fraction("validation_fraction", self.validation_fraction)
 
 
 @dataclass(frozen=True)
@@ -254,11 +295,16 @@ class Resource:
     files: list[SourceFile]
 
 
-DATASET_KINDS: dict[str, type] = {"series": SeriesDataset, "text": TextDataset, "corpus": CorpusDataset}
+DATASET_KINDS: dict[str, type] = {
+    "series": SeriesDataset,
+    "text": TextDataset,
+    "text_folders": TextFoldersDataset,
+    "corpus": CorpusDataset,
+}
 EXPERIMENT_TASKS: dict[str, type] = {"forecast": ForecastExperiment, "classify": ClassifyExperiment, "generate": GenerateExperiment}
-TASK_DATASET_KIND = {"forecast": "series", "classify": "text", "generate": "corpus"}
+TASK_DATASET_KINDS = {"forecast": ["series"], "classify": ["text", "text_folders"], "generate": ["corpus"]}
 
-Dataset = SeriesDataset | TextDataset | CorpusDataset
+Dataset = SeriesDataset | TextDataset | TextFoldersDataset | CorpusDataset
 Experiment = ForecastExperiment | ClassifyExperiment | GenerateExperiment
 
 
@@ -372,9 +418,9 @@ def parse_params(data: Any) -> Params:
         where = f"experiments.{name}.dataset"
         if experiment.dataset not in params.datasets:
             raise PipelineError(f"{where}: no dataset named {experiment.dataset!r}")
-        kind = params.datasets[experiment.dataset].kind
-        if kind != TASK_DATASET_KIND[experiment.task]:
-            raise PipelineError(f"{where}: a {experiment.task} experiment needs a {TASK_DATASET_KIND[experiment.task]} dataset, not {kind}")
+        kind, kinds = params.datasets[experiment.dataset].kind, TASK_DATASET_KINDS[experiment.task]
+        if kind not in kinds:
+            raise PipelineError(f"{where}: a {experiment.task} experiment needs a {' or '.join(kinds)} dataset, not {kind}")
     return params
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from stages.io import PREPARED_DIR, RAW_DIR, PipelineError, exit_on_error, replace_directory, write_atomic, write_json, write_npz
-from stages.params import CorpusDataset, SeriesDataset, TextDataset, load_params
+from stages.params import CorpusDataset, SeriesDataset, TextDataset, TextFoldersDataset, load_params
 from stages.series import MinMaxScaler, train_size
 
 
@@ -79,7 +79,24 @@ def prepare_series(name: str, dataset: SeriesDataset, folder: Path) -> str:
     return f"{len(values)} points, {size} train / {len(values) - size} test"
 
 
-def split_texts(name: str, texts: pd.Series, labels: np.ndarray, dataset: TextDataset) -> np.ndarray:
+def _holdout(name: str, groups: np.ndarray, group_label: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified (kept, held-out) groups."""
+    from sklearn.model_selection import train_test_split
+
+    try:
+        return train_test_split(groups, test_size=fraction, stratify=group_label, random_state=seed)
+    except ValueError as error:
+        raise PipelineError(f"datasets.{name}: cannot split stratified ({error})") from None
+
+
+def _groups(keys: pd.Series, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group index per row, the groups, and each group's first label: rows sharing a key
+    (a repeated text, one sentence's phrases) always land on the same side of a split."""
+    group_of_row = pd.factorize(keys)[0]
+    return group_of_row, np.unique(group_of_row), pd.Series(labels).groupby(group_of_row).first().to_numpy()
+
+
+def split_texts(name: str, texts: pd.Series, labels: np.ndarray, keys: pd.Series, dataset: TextDataset) -> np.ndarray:
     """'train' / 'validation' / 'test' per row."""
     count = len(texts)
     sizes = {"validation": math.floor(count * dataset.validation_fraction), "test": math.floor(count * dataset.test_fraction)}
@@ -88,45 +105,86 @@ def split_texts(name: str, texts: pd.Series, labels: np.ndarray, dataset: TextDa
     if dataset.split == "ordered":
         train_end = count - sizes["validation"] - sizes["test"]
         return np.array(["train"] * train_end + ["validation"] * sizes["validation"] + ["test"] * sizes["test"])
-    from sklearn.model_selection import train_test_split
-
-    # Repeated texts form one group, so a copy never lands on the other side of the split.
-    group_of_row = pd.factorize(texts)[0]
-    groups = np.unique(group_of_row)
-    group_label = pd.Series(labels).groupby(group_of_row).first().to_numpy()
-    try:
-        rest, test = train_test_split(groups, test_size=dataset.test_fraction, stratify=group_label, random_state=dataset.split_seed)
-        validation = []
-        if dataset.validation_fraction:
-            share = dataset.validation_fraction / (1 - dataset.test_fraction)
-            rest, validation = train_test_split(rest, test_size=share, stratify=group_label[rest], random_state=dataset.split_seed)
-    except ValueError as error:
-        raise PipelineError(f"datasets.{name}: cannot split stratified ({error})") from None
+    group_of_row, groups, group_label = _groups(keys, labels)
+    rest, test = _holdout(name, groups, group_label, dataset.test_fraction, dataset.split_seed)
+    validation = []
+    if dataset.validation_fraction:
+        share = dataset.validation_fraction / (1 - dataset.test_fraction)
+        rest, validation = _holdout(name, rest, group_label[rest], share, dataset.split_seed)
     part = np.full(len(groups), "train", dtype=object)
     part[test], part[validation] = "test", "validation"
     return part[group_of_row].astype(str)
 
 
-def prepare_texts(name: str, dataset: TextDataset, folder: Path) -> str:
-    path = RAW_DIR / name / dataset.files[0].name
-    frame = read_table(path, dataset.delimiter, dataset.quoting)
-    require_columns(frame, path, [dataset.text_column, dataset.label_column])
-    texts, labels = frame[dataset.text_column], frame[dataset.label_column].str.strip()
-    empty = (texts.str.strip() == "") | (labels == "")
-    if empty.any():
-        print(f"preprocess@{name}: dropped {int(empty.sum())} rows with empty {dataset.text_column!r} or {dataset.label_column!r}")
-        texts, labels = texts[~empty].reset_index(drop=True), labels[~empty].reset_index(drop=True)
+def index_labels(labels: pd.Series, path: Path, column: str) -> tuple[list[str], np.ndarray]:
+    """Sorted class names and each row's class index; one class only is an error."""
     classes = sorted(labels.unique())
     if len(classes) < 2:
-        raise PipelineError(f"{path}: column {dataset.label_column!r} has {len(classes)} class(es) {classes}; need at least 2")
-    label_index = labels.map({label: index for index, label in enumerate(classes)}).to_numpy()
-    parts = split_texts(name, texts, label_index, dataset)
+        raise PipelineError(f"{path}: column {column!r} has {len(classes)} class(es) {classes}; need at least 2")
+    return classes, labels.map({label: index for index, label in enumerate(classes)}).to_numpy()
+
+
+def write_texts(folder: Path, parts: np.ndarray, classes: list[str], label_index: np.ndarray, texts: pd.Series) -> str:
+    """texts.csv (split, label index, text) and labels.json, the input of every classify experiment."""
     table = pd.DataFrame({"split": parts, "label": label_index, "text": texts})
     write_atomic(folder / "texts.csv", lambda temporary: table.to_csv(temporary, index=False))
     write_json(folder / "labels.json", classes)
     counts = pd.Series(parts).value_counts()
     sizes = " / ".join(f"{counts.get(part, 0)} {part}" for part in ("train", "validation", "test"))
     return f"{len(table)} texts, {len(classes)} classes, {sizes}"
+
+
+def prepare_texts(name: str, dataset: TextDataset, folder: Path) -> str:
+    path = RAW_DIR / name / dataset.files[0].name
+    frame = read_table(path, dataset.delimiter, dataset.quoting)
+    columns = [dataset.text_column, dataset.label_column] + ([dataset.group_column] if dataset.group_column else [])
+    require_columns(frame, path, columns)
+    texts, labels = frame[dataset.text_column], frame[dataset.label_column].str.strip()
+    if dataset.classes is not None:
+        unknown = ~labels.isin(dataset.classes)
+        if unknown.any():
+            row = int(np.argmax(unknown.to_numpy()))
+            raise PipelineError(f"{path}: row {row + 1} has {dataset.label_column} {labels.iloc[row]!r}, not one of {dataset.classes}")
+    empty = (texts.str.strip() == "") | (labels == "")
+    if empty.any():
+        print(f"preprocess@{name}: dropped {int(empty.sum())} rows with empty {dataset.text_column!r} or {dataset.label_column!r}")
+        frame, texts, labels = (
+            frame[~empty].reset_index(drop=True),
+            texts[~empty].reset_index(drop=True),
+            labels[~empty].reset_index(drop=True),
+        )
+    if dataset.positive_class is not None:
+        labels = labels.where(labels == dataset.positive_class, f"not {dataset.positive_class}")
+    classes, label_index = index_labels(labels, path, dataset.label_column)
+    keys = frame[dataset.group_column] if dataset.group_column else texts
+    parts = split_texts(name, texts, label_index, keys, dataset)
+    return write_texts(folder, parts, classes, label_index, texts)
+
+
+def prepare_text_folders(name: str, dataset: TextFoldersDataset, folder: Path) -> str:
+    """Read <root>/<split>/<label>/*.txt once into one table; validation is carved from train."""
+    root = RAW_DIR / name / dataset.root
+    rows = []
+    for split in ("train", "test"):
+        for label in dataset.labels:
+            label_folder = root / split / label
+            if not label_folder.is_dir():
+                raise PipelineError(
+                    f"{label_folder}: review folder missing (expected {dataset.root}/{{train,test}}/{{{','.join(dataset.labels)}}})"
+                )
+            for path in sorted(label_folder.glob("*.txt")):
+                try:
+                    rows.append((split, label, path.read_bytes().decode("utf-8")))
+                except UnicodeDecodeError as error:
+                    raise PipelineError(f"{path}: not valid UTF-8 at byte {error.start}") from None
+    table = pd.DataFrame(rows, columns=["split", "label", "text"])
+    classes, label_index = index_labels(table.label, root, "label folder")
+    train_rows = np.flatnonzero(table.split == "train")
+    group_of_row, groups, group_label = _groups(table.text.iloc[train_rows], label_index[train_rows])
+    _, validation = _holdout(name, groups, group_label, dataset.validation_fraction, dataset.split_seed)
+    parts = table.split.to_numpy(dtype=object)
+    parts[train_rows[np.isin(group_of_row, validation)]] = "validation"
+    return write_texts(folder, parts.astype(str), classes, label_index, table.text)
 
 
 def read_corpus_lines(path: Path, dataset: CorpusDataset) -> list[str]:
@@ -161,7 +219,7 @@ def prepare_corpus(name: str, dataset: CorpusDataset, folder: Path) -> str:
     return f"{len(starts)} documents, {boundary} train lines / {len(lines) - boundary} validation lines"
 
 
-PREPARERS = {"series": prepare_series, "text": prepare_texts, "corpus": prepare_corpus}
+PREPARERS = {"series": prepare_series, "text": prepare_texts, "text_folders": prepare_text_folders, "corpus": prepare_corpus}
 
 
 @exit_on_error

@@ -39,3 +39,12 @@ def airline_raw(workdir: Path, mirror: Path) -> Path:
     target.mkdir(parents=True)
     shutil.copy(mirror / "airline" / "airline-passengers.csv", target)
     return target
+
+
+@pytest.fixture
+def stopwords_raw(workdir: Path, mirror: Path) -> Path:
+    """The mirror's NLTK stopword zip at data/raw/nltk_data/ in the scratch folder."""
+    target = workdir / "data" / "raw" / "nltk_data" / "corpora"
+    target.mkdir(parents=True)
+    shutil.copy(mirror / "nltk_data" / "corpora" / "stopwords.zip", target)
+    return target

@@ -1,0 +1,100 @@
+"""IMDB-style data: a tar archive of <root>/<split>/<label>/*.txt files, extracted safely and
+read once into one table."""
+
+import hashlib
+import io
+import tarfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from stages import download
+from stages.io import PipelineError, read_json
+from stages.params import Alternative, SourceFile, TextFoldersDataset
+from stages.preprocess import prepare_text_folders
+
+REVIEWS = {
+    ("train", "pos"): ["A great film.<br />Loved it", "Wonderful acting", "Great fun", "A joy", "Superb", "Lovely"],
+    ("train", "neg"): ["Awful film", "Boring and long", "Terrible", "Dull", "Bad acting", "Weak plot"],
+    ("test", "pos"): ["Great movie", "Loved it"],
+    ("test", "neg"): ["Awful", "Boring"],
+}
+
+
+def make_archive(path: Path, extra: dict[str, bytes] | None = None, skip: tuple[str, str] | None = None) -> str:
+    with tarfile.open(path, "w:gz") as tar:
+        for (split, label), texts in REVIEWS.items():
+            if (split, label) == skip:
+                continue
+            for number, text in enumerate(texts):
+                data = text.encode()
+                member = tarfile.TarInfo(f"aclImdb/{split}/{label}/{number}_7.txt")
+                member.size = len(data)
+                tar.addfile(member, io.BytesIO(data))
+        for name, data in (extra or {}).items():
+            member = tarfile.TarInfo(name)
+            member.size = len(data)
+            tar.addfile(member, io.BytesIO(data))
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def fetch_archive(tmp_path: Path, **options) -> Path:
+    mirror = tmp_path / "mirror" / "toy"
+    mirror.mkdir(parents=True)
+    sha256 = make_archive(mirror / "reviews.tar.gz", **options)
+    source = SourceFile(name="reviews.tar.gz", url="https://example.invalid/reviews.tar.gz", sha256=sha256, extract=True)
+    raw = tmp_path / "data" / "raw" / "toy"
+    download.replace_directory(raw, lambda folder: download.fetch("toy", [source], folder, tmp_path / "mirror"))
+    return raw
+
+
+def test_archive_is_extracted_and_removed(tmp_path: Path):
+    raw = fetch_archive(tmp_path)
+    assert not (raw / "reviews.tar.gz").exists()
+    assert (raw / "aclImdb" / "train" / "pos" / "0_7.txt").read_text() == "A great film.<br />Loved it"
+
+
+def test_member_escaping_the_folder_is_refused_and_nothing_is_published(tmp_path: Path):
+    with pytest.raises(PipelineError, match=r"reviews.tar.gz: unsafe member refused"):
+        fetch_archive(tmp_path, extra={"../escaped.txt": b"gotcha"})
+    assert not (tmp_path / "data" / "raw" / "escaped.txt").exists()
+    assert not (tmp_path / "data" / "raw" / "toy").exists()
+
+
+def test_a_mirror_alternative_with_its_own_checksum_is_accepted(tmp_path: Path):
+    mirror = tmp_path / "mirror" / "toy"
+    mirror.mkdir(parents=True)
+    sha256 = make_archive(mirror / "repacked.tar.gz")
+    source = SourceFile(
+        name="upstream.tar.gz",
+        url="https://example.invalid/upstream.tar.gz",
+        sha256="0" * 64,
+        extract=True,
+        alternatives=[Alternative(name="repacked.tar.gz", sha256=sha256)],
+    )
+    download.fetch("toy", [source], tmp_path / "raw", tmp_path / "mirror")
+    assert (tmp_path / "raw" / "aclImdb" / "test" / "neg" / "1_7.txt").read_text() == "Boring"
+
+
+def dataset() -> TextFoldersDataset:
+    source = SourceFile(name="reviews.tar.gz", url="https://example.invalid/reviews.tar.gz", sha256="0" * 64)
+    return TextFoldersDataset(kind="text_folders", files=[source], root="aclImdb", labels=["neg", "pos"], validation_fraction=0.25)
+
+
+def test_review_folders_become_one_table_with_validation_carved_from_train(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    fetch_archive(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    summary = prepare_text_folders("toy", dataset(), tmp_path / "out")
+    assert summary == "16 texts, 2 classes, 9 train / 3 validation / 4 test"
+    table = pd.read_csv(tmp_path / "out" / "texts.csv", keep_default_na=False)
+    assert set(table[table.split == "test"].text) == {"Great movie", "Loved it", "Awful", "Boring"}
+    assert read_json(tmp_path / "out" / "labels.json") == ["neg", "pos"]
+
+
+def test_missing_review_folder_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    fetch_archive(tmp_path, skip=("test", "neg"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PipelineError, match=r"aclImdb/test/neg: review folder missing"):
+        prepare_text_folders("toy", dataset(), tmp_path / "out")
+    assert not (tmp_path / "out").exists()

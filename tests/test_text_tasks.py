@@ -1,0 +1,225 @@
+"""classify and generate on small generated data: vocabulary from training text only,
+baselines, deterministic generation, and the one-line errors for bad text input."""
+
+import dataclasses
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stages import classify, generate
+from stages.io import PipelineError, read_json
+from stages.params import (
+    ClassifyExperiment,
+    CorpusDataset,
+    GenerateExperiment,
+    RecurrentNetwork,
+    Sample,
+    SourceFile,
+    TextDataset,
+    TextEncoding,
+)
+from stages.preprocess import prepare_corpus, prepare_texts
+
+SOURCE = SourceFile(name="texts.csv", url="https://example.invalid/texts.csv", sha256="0" * 64)
+TOPICS = {"sport": ["goal", "match", "team", "coach", "league"], "money": ["bank", "rates", "profit", "market", "shares"]}
+
+
+def write_raw(workdir, name: str, content: bytes) -> None:
+    folder = workdir / "data" / "raw" / "toy"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(content)
+
+
+def toy_texts(count: int = 120) -> pd.DataFrame:
+    rng = random.Random(0)
+    rows = []
+    for index in range(count):
+        label = "sport" if index % 2 else "money"
+        words = [rng.choice(TOPICS[label]) for _ in range(6)] + [f"rare{index}"]
+        rows.append({"category": label, "text": " ".join(words)})
+    return pd.DataFrame(rows)
+
+
+def text_dataset(**changes) -> TextDataset:
+    return TextDataset(**({"kind": "text", "files": [SOURCE], "text_column": "text", "label_column": "category"} | changes))
+
+
+def classifier(**changes) -> ClassifyExperiment:
+    options = {
+        "task": "classify",
+        "dataset": "toy",
+        "encoding": TextEncoding(vocab_size=20),
+        "network": RecurrentNetwork(embedding_dim=8, units=4),
+        "max_length": 8,
+        "epochs": 2,
+        "batch_size": 16,
+        "seeds": [1],
+    }
+    return ClassifyExperiment(**(options | changes))
+
+
+@pytest.fixture
+def toy(workdir):
+    write_raw(workdir, "texts.csv", toy_texts().to_csv(index=False).encode())
+    prepare_texts("toy", text_dataset(), workdir / "data" / "prepared" / "toy")
+    return workdir
+
+
+def test_split_is_stratified_and_keeps_repeated_texts_on_one_side(workdir):
+    frame = toy_texts(100)
+    frame = pd.concat([frame, frame.iloc[:10]], ignore_index=True)  # ten repeated articles
+    write_raw(workdir, "texts.csv", frame.to_csv(index=False).encode())
+    summary = prepare_texts("toy", text_dataset(), workdir / "out")
+    table = pd.read_csv(workdir / "out" / "texts.csv", keep_default_na=False)
+    assert summary.startswith("110 texts, 2 classes")
+    assert table.groupby("text")["split"].nunique().max() == 1
+    test = table[table.split == "test"]
+    assert abs(test.label.mean() - 0.5) <= 0.1 and 18 <= len(test) <= 24
+    assert read_json(workdir / "out" / "labels.json") == ["money", "sport"]
+
+
+def test_ordered_split_takes_the_parts_in_file_order(workdir):
+    write_raw(workdir, "texts.csv", toy_texts(100).to_csv(index=False).encode())
+    prepare_texts("toy", text_dataset(split="ordered", validation_fraction=0.0, test_fraction=0.2), workdir / "out")
+    table = pd.read_csv(workdir / "out" / "texts.csv", keep_default_na=False)
+    assert list(table.split) == ["train"] * 80 + ["test"] * 20
+
+
+def test_vocabulary_comes_from_the_training_split_only(toy):
+    experiment = classifier(encoding=TextEncoding(vocab_size=None))
+    folder = toy / "models" / "toy"
+    folder.mkdir(parents=True)
+    classify.train("toy", experiment, text_dataset(), folder)
+    words = set(read_json(folder / "vocabulary.json")["words"])
+    table, _ = classify.load_texts("toy")
+    for split, rows in table.groupby("split"):
+        rare = {word for text in rows.text for word in text.split() if word.startswith("rare")}
+        assert (rare <= words) if split == "train" else not (rare & words), split
+
+
+def test_evaluate_reports_network_and_baselines(toy, monkeypatch):
+    experiment = classifier()
+    folder = toy / "models" / "toy"
+    folder.mkdir(parents=True)
+    classify.train("toy", experiment, text_dataset(), folder)
+    classify.evaluate("toy", experiment, text_dataset())
+    metrics = read_json(toy / "metrics" / "toy.json")
+    assert metrics["tfidf_logreg_accuracy"] == 1.0
+    assert metrics["majority_accuracy"] == pytest.approx(0.5, abs=0.1)
+    assert 0 <= metrics["accuracy"] <= 1 and metrics["seeds"] == 1
+    confusion = pd.read_csv(toy / "plots" / "classify" / "toy.csv")
+    assert len(confusion) == metrics["test_size"] and set(confusion.actual) == {"money", "sport"}
+
+
+def test_encoding_pads_and_marks_unknown_words(toy):
+    from stages.text import Vocabulary
+
+    vocabulary = Vocabulary(["goal", "bank"])
+    encoded = classify.encode(["Goal! unknown BANK", "goal " * 20], classifier(), vocabulary)
+    assert encoded.shape == (2, 8)
+    np.testing.assert_array_equal(encoded[0], [2, 1, 3, 0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(encoded[1], [2] * 8)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"category,body\nsport,goal\n", r"texts.csv: column 'text' not found \(columns: category, body\)"),
+        (b"category,text\nsport,goal\nsport,match\nsport,team\n", r"column 'category' has 1 class\(es\) \['sport'\]; need at least 2"),
+        (b"category,text\nsport,goal\xff\n", r"texts.csv: not valid UTF-8 at byte 24"),
+        (b"category,text\nsport,goal\nmoney,bank\n", r"datasets.toy: 2 texts are too few"),
+    ],
+)
+def test_bad_text_input_is_one_clear_error_and_nothing_is_written(workdir, content: bytes, message: str):
+    write_raw(workdir, "texts.csv", content)
+    with pytest.raises(PipelineError, match=message):
+        prepare_texts("toy", text_dataset(), workdir / "out")
+    assert not (workdir / "out").exists()
+
+
+def test_empty_texts_are_dropped_and_counted(workdir, capsys):
+    frame = toy_texts(40)
+    frame.loc[[3, 7], "text"] = "  "
+    write_raw(workdir, "texts.csv", frame.to_csv(index=False).encode())
+    assert prepare_texts("toy", text_dataset(), workdir / "out").startswith("38 texts")
+    assert "dropped 2 rows with empty 'text' or 'category'" in capsys.readouterr().out
+
+
+CORPUS = SourceFile(name="rhymes.txt", url="https://example.invalid/rhymes.txt", sha256="0" * 64)
+RHYMES = "\n".join(f"TITLE {number}\n\n    the cat sat on the mat {number}\n    and the dog ran far away\n\n" for number in range(10))
+
+
+def corpus_dataset(**changes) -> CorpusDataset:
+    return CorpusDataset(**({"kind": "corpus", "files": [CORPUS], "document_pattern": r"^\S"} | changes))
+
+
+def test_corpus_holds_out_whole_documents_and_strips_markers(workdir):
+    text = "licence header\n*** START OF THE BOOK ***\n" + RHYMES + "*** END OF THE BOOK ***\nlicence footer\n"
+    write_raw(workdir, "rhymes.txt", text.encode())
+    dataset = corpus_dataset(start_marker="*** START OF", end_marker="*** END OF", validation_fraction=0.2)
+    assert prepare_corpus("toy", dataset, workdir / "out") == "10 documents, 24 train lines / 6 validation lines"
+    corpus = read_json(workdir / "out" / "corpus.json")
+    assert corpus["validation"][0] == "TITLE 8" and "licence" not in " ".join(corpus["train"] + corpus["validation"])
+
+
+def test_corpus_too_small_for_the_split_is_an_error(workdir):
+    write_raw(workdir, "rhymes.txt", b"ONE TITLE\n    one line\n")
+    with pytest.raises(PipelineError, match=r"datasets.toy: 1 documents are too few to hold out validation_fraction 0.1"):
+        prepare_corpus("toy", corpus_dataset(), workdir / "out")
+
+
+def test_generation_with_a_fixed_seed_is_identical_twice(workdir):
+    write_raw(workdir, "rhymes.txt", RHYMES.encode())
+    prepare_corpus("toy", corpus_dataset(), workdir / "data" / "prepared" / "toy")
+    experiment = GenerateExperiment(
+        task="generate",
+        dataset="toy",
+        encoding=TextEncoding(),
+        network=RecurrentNetwork(embedding_dim=8, units=8, bidirectional=True),
+        sample=Sample(seed_text="the cat", lines=2, words=5, temperature=0.8, seed=3),
+        epochs=2,
+        seeds=[1],
+    )
+    folder = workdir / "models" / "toy"
+    folder.mkdir(parents=True)
+    generate.train("toy", experiment, corpus_dataset(), folder)
+    from stages import models
+    from stages.text import Vocabulary
+
+    model = models.load_seed_models("toy", [1])[1]
+    vocabulary = Vocabulary.load(folder / "vocabulary.json")
+    first = generate.generate_text(model, experiment, vocabulary, experiment.sample)
+    assert first == generate.generate_text(model, experiment, vocabulary, experiment.sample)
+    assert len(first) == 2 and all(len(line.split()) == 5 for line in first)
+    greedy = dataclasses.replace(experiment.sample, temperature=0.0)
+    assert generate.generate_text(model, experiment, vocabulary, greedy) == generate.generate_text(model, experiment, vocabulary, greedy)
+    generate.evaluate("toy", experiment, corpus_dataset())
+    metrics = read_json(workdir / "metrics" / "toy.json")
+    assert metrics["perplexity"] > 1 and 0 <= metrics["next_word_accuracy"] <= 1
+    assert (workdir / "reports" / "toy" / "sample.txt").read_text().count("\n") == 3
+
+
+def test_phrases_of_one_sentence_stay_on_one_side(workdir):
+    frame = toy_texts(200)
+    frame["sentence"] = [index // 4 for index in range(200)]
+    write_raw(workdir, "texts.csv", frame.to_csv(index=False).encode())
+    prepare_texts("toy", text_dataset(group_column="sentence"), workdir / "out")
+    table = pd.read_csv(workdir / "out" / "texts.csv", keep_default_na=False)
+    table["sentence"] = frame["sentence"]
+    assert table.groupby("sentence")["split"].nunique().max() == 1
+
+
+def test_label_outside_the_allowed_classes_is_named(workdir):
+    write_raw(workdir, "texts.csv", b"category,text\n1,good\n7,odd\n")
+    with pytest.raises(PipelineError, match=r"row 2 has category '7', not one of \['0', '1', '2', '3', '4'\]"):
+        prepare_texts("toy", text_dataset(classes=["0", "1", "2", "3", "4"]), workdir / "out")
+
+
+def test_positive_class_makes_the_labels_binary(workdir):
+    frame = toy_texts(60)
+    frame.loc[frame.index % 3 == 0, "category"] = "neutral"
+    write_raw(workdir, "texts.csv", frame.to_csv(index=False).encode())
+    prepare_texts("toy", text_dataset(positive_class="sport"), workdir / "out")
+    assert read_json(workdir / "out" / "labels.json") == ["not sport", "sport"]
