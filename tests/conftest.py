@@ -12,9 +12,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def mirror_path() -> Path | None:
+def _find_mirror() -> Path | None:
     candidate = Path(os.environ.get("DATA_MIRROR") or ROOT.parent / "shared" / "data")
     return candidate.resolve() if candidate.is_dir() else None
+
+
+MIRROR = _find_mirror()  # resolved once, before any test changes the working directory
+
+
+def mirror_path() -> Path | None:
+    """The data mirror; in CI its absence fails the run instead of skipping the data tests."""
+    if MIRROR is None and os.environ.get("CI"):
+        pytest.fail("CI needs the data mirror: DATA_MIRROR or ../shared/data")
+    return MIRROR
 
 
 @pytest.fixture
