@@ -121,8 +121,11 @@ class TextDataset:
     group_column: str | None = None  # rows sharing a value stay on one side (default: the text itself)
     classes: list[str] | None = None  # the labels allowed; any other is an error
     positive_class: str | None = None  # make it binary: this label vs "not <label>"
+    max_texts: int | None = None  # keep a seeded sample of at most this many texts per split (quick runs)
 
     def check(self) -> None:
+        if self.max_texts is not None and self.max_texts < 1:
+            raise ValueError("max_texts: must be >= 1")
         if len(self.files) != 1:
             raise ValueError("files: a text dataset has exactly one CSV/TSV file")
         _check_fraction("validation_fraction", self.validation_fraction, low_inclusive=True)
@@ -142,8 +145,11 @@ class TextFoldersDataset:
     labels: list[str]
     validation_fraction: float = 0.1
     split_seed: int = 42
+    max_texts: int | None = None  # keep a seeded sample of at most this many texts per split (quick runs)
 
     def check(self) -> None:
+        if self.max_texts is not None and self.max_texts < 1:
+            raise ValueError("max_texts: must be >= 1")
         if len(self.labels) < 2:
             raise ValueError("labels: need at least two label folders")
         _check_fraction("validation_fraction", self.validation_fraction)

@@ -71,50 +71,23 @@ def plot_confusion(name: str, table: pd.DataFrame, path: Path) -> None:
     save(figure, path)
 
 
-def plot_accuracy_by_experiment(metrics: dict[str, dict], path: Path) -> None:
+def plot_bars_with_baselines(
+    metrics: dict[str, dict], key: str, baselines: dict[str, str], labels: list[str], title: str, ylabel: str, path: Path
+) -> None:
+    """Mean ± std over seeds per experiment, each baseline as a dashed mark across its bar."""
     names = list(metrics)
     figure, axes = plt.subplots(figsize=(1.8 * len(names) + 2, 4.5))
     positions = range(len(names))
-    axes.bar(
-        positions,
-        [metrics[name]["accuracy"] for name in names],
-        yerr=[metrics[name]["accuracy_std"] for name in names],
-        capsize=6,
-        color="tab:blue",
-        label="network test accuracy (mean ± std over seeds)",
-    )
-    for key, color, label in (
-        ("majority_accuracy", "tab:red", "majority class"),
-        ("tfidf_logreg_accuracy", "tab:green", "TF-IDF + logistic regression"),
-    ):
+    means = [metrics[name][key] for name in names]
+    errors = [metrics[name][f"{key}_std"] for name in names]
+    axes.bar(positions, means, yerr=errors, capsize=6, color="tab:blue", label=f"{key} (mean ± std over seeds)")
+    for (baseline, label), color in zip(baselines.items(), ("tab:red", "tab:green"), strict=False):
         for position, name in zip(positions, names, strict=True):
-            axes.hlines(
-                metrics[name][key], position - 0.45, position + 0.45, colors=color, linestyles="--", label=label if position == 0 else None
-            )
-    axes.set_xticks(list(positions), names, rotation=15)
-    axes.set(title="test accuracy by experiment", ylabel="accuracy", ylim=(0, 1.05))
+            mark_label = label if position == 0 else None
+            axes.hlines(metrics[name][baseline], position - 0.45, position + 0.45, colors=color, linestyles="--", label=mark_label)
+    axes.set_xticks(list(positions), labels, rotation=15)
+    axes.set(title=title, ylabel=ylabel)
     axes.legend(fontsize="small", loc="lower right")
-    save(figure, path)
-
-
-def plot_rmse_by_variant(dataset: str, metrics: dict[str, dict], path: Path) -> None:
-    names = list(metrics)
-    figure, axes = plt.subplots(figsize=(1.6 * len(names) + 2, 4.5))
-    positions = range(len(names))
-    means = [metrics[name]["test_rmse"] for name in names]
-    errors = [metrics[name]["test_rmse_std"] for name in names]
-    axes.bar(positions, means, yerr=errors, capsize=6, color="tab:blue", label="LSTM test RMSE (mean ± std over seeds)")
-    for key, color, label in (
-        ("naive_test_rmse", "tab:red", "naive (last value)"),
-        ("seasonal_naive_test_rmse", "tab:green", "seasonal naive"),
-    ):
-        for position, name in zip(positions, names, strict=True):
-            axes.hlines(
-                metrics[name][key], position - 0.45, position + 0.45, colors=color, linestyles="--", label=label if position == 0 else None
-            )
-    axes.set_xticks(list(positions), [name.removeprefix(f"{dataset}-") for name in names], rotation=15)
-    axes.set(title=f"{dataset}: test RMSE by variant", ylabel="RMSE (original units)")
-    axes.legend(fontsize="small")
     save(figure, path)
 
 
@@ -135,9 +108,25 @@ def draw_figures(folder: Path) -> int:
             plot_confusion(name, pd.read_csv(table_path, dtype=str, keep_default_na=False), folder / f"{name}-confusion.png")
             classifiers[name] = read_json(metrics_path)
     for dataset, metrics in forecasts.items():
-        plot_rmse_by_variant(dataset, metrics, folder / f"{dataset}-rmse-by-variant.png")
+        plot_bars_with_baselines(
+            metrics,
+            "test_rmse",
+            {"naive_test_rmse": "naive (last value)", "seasonal_naive_test_rmse": "seasonal naive (same month last year)"},
+            [name.removeprefix(f"{dataset}-") for name in metrics],
+            f"{dataset}: test RMSE by variant",
+            "RMSE (original units)",
+            folder / f"{dataset}-rmse-by-variant.png",
+        )
     if classifiers:
-        plot_accuracy_by_experiment(classifiers, folder / "accuracy-by-experiment.png")
+        plot_bars_with_baselines(
+            classifiers,
+            "accuracy",
+            {"majority_accuracy": "majority class", "tfidf_logreg_accuracy": "TF-IDF + logistic regression"},
+            list(classifiers),
+            "test accuracy by experiment",
+            "accuracy",
+            folder / "accuracy-by-experiment.png",
+        )
     return len(list(folder.glob("*.png")))
 
 

@@ -124,12 +124,22 @@ def index_labels(labels: pd.Series, path: Path, column: str) -> tuple[list[str],
     return classes, labels.map({label: index for index, label in enumerate(classes)}).to_numpy()
 
 
-def write_texts(folder: Path, parts: np.ndarray, classes: list[str], label_index: np.ndarray, texts: pd.Series) -> str:
+def write_texts(
+    folder: Path,
+    parts: np.ndarray,
+    classes: list[str],
+    label_index: np.ndarray,
+    texts: pd.Series,
+    dataset: TextDataset | TextFoldersDataset,
+) -> str:
     """texts.csv (split, label index, text) and labels.json, the input of every classify experiment."""
     table = pd.DataFrame({"split": parts, "label": label_index, "text": texts})
+    if dataset.max_texts is not None:
+        shuffled = table.sample(frac=1.0, random_state=dataset.split_seed)
+        table = table.loc[sorted(shuffled.groupby("split").head(dataset.max_texts).index)]
     write_atomic(folder / "texts.csv", lambda temporary: table.to_csv(temporary, index=False))
     write_json(folder / "labels.json", classes)
-    counts = pd.Series(parts).value_counts()
+    counts = table["split"].value_counts()
     sizes = " / ".join(f"{counts.get(part, 0)} {part}" for part in ("train", "validation", "test"))
     return f"{len(table)} texts, {len(classes)} classes, {sizes}"
 
@@ -158,7 +168,7 @@ def prepare_texts(name: str, dataset: TextDataset, folder: Path) -> str:
     classes, label_index = index_labels(labels, path, dataset.label_column)
     keys = frame[dataset.group_column] if dataset.group_column else texts
     parts = split_texts(name, texts, label_index, keys, dataset)
-    return write_texts(folder, parts, classes, label_index, texts)
+    return write_texts(folder, parts, classes, label_index, texts, dataset)
 
 
 def prepare_text_folders(name: str, dataset: TextFoldersDataset, folder: Path) -> str:
@@ -184,7 +194,7 @@ def prepare_text_folders(name: str, dataset: TextFoldersDataset, folder: Path) -
     _, validation = _holdout(name, groups, group_label, dataset.validation_fraction, dataset.split_seed)
     parts = table.split.to_numpy(dtype=object)
     parts[train_rows[np.isin(group_of_row, validation)]] = "validation"
-    return write_texts(folder, parts.astype(str), classes, label_index, table.text)
+    return write_texts(folder, parts.astype(str), classes, label_index, table.text, dataset)
 
 
 def read_corpus_lines(path: Path, dataset: CorpusDataset) -> list[str]:

@@ -1,5 +1,5 @@
-"""End to end: the real `dvc repro` on a reduced configuration (2 epochs, one seed) in a
-temporary copy of the project, with data from the mirror."""
+"""End to end: the real `dvc repro` on a reduced configuration (2 epochs, one seed, at most
+300 texts per split) in a temporary copy of the project, with data from the mirror."""
 
 import json
 import math
@@ -38,6 +38,9 @@ def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Path:
     params = yaml.safe_load((project / "params.yaml").read_text())
     for experiment in params["experiments"].values():
         experiment.update(epochs=2, seeds=[1])
+    for dataset in params["datasets"].values():
+        if dataset["kind"] in ("text", "text_folders"):
+            dataset["max_texts"] = 300
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     env = os.environ | {"DATA_MIRROR": str(mirror)}
     run(["git", "init", "-q"], project)
@@ -64,8 +67,10 @@ def test_every_experiment_has_finite_metrics_with_all_keys(reproduced: Path):
         if experiment.task == "forecast":
             assert 40 < metrics["seasonal_naive_test_rmse"] < metrics["naive_test_rmse"] < 60
         if experiment.task == "classify":
-            assert 0.2 < metrics["majority_accuracy"] < 0.25 and metrics["tfidf_logreg_accuracy"] > 0.95
-            assert 0 <= metrics["accuracy"] <= 1 and 0 <= metrics["macro_f1"] <= 1
+            assert metrics["test_size"] == 300
+            assert all(0 <= metrics[key] <= 1 for key in ("accuracy", "macro_f1", "majority_accuracy", "tfidf_logreg_accuracy"))
+            if experiment.dataset.startswith("bbc"):  # topics are easy: even 300 articles separate them
+                assert metrics["tfidf_logreg_accuracy"] > 0.8 > metrics["majority_accuracy"]
         if experiment.task == "generate":
             assert metrics["perplexity"] > 1 and 0 <= metrics["next_word_accuracy"] <= 1
             sample = (reproduced / "reports" / name / "sample.txt").read_text().splitlines()
@@ -96,4 +101,5 @@ def test_a_second_repro_has_nothing_to_do(reproduced: Path):
 
 def test_dvc_metrics_show_lists_every_experiment(reproduced: Path):
     shown = run(["dvc", "metrics", "show", "--json"], reproduced)
-    assert all(f"metrics/{name}.json" in shown for name in ("airline-regression", "airline-stacked", "bbc-bilstm", "nursery-bilstm"))
+    params = parse_params(yaml.safe_load((reproduced / "params.yaml").read_text()))
+    assert all(f"metrics/{name}.json" in shown for name in params.experiments)

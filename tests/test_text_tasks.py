@@ -223,3 +223,12 @@ def test_positive_class_makes_the_labels_binary(workdir):
     write_raw(workdir, "texts.csv", frame.to_csv(index=False).encode())
     prepare_texts("toy", text_dataset(positive_class="sport"), workdir / "out")
     assert read_json(workdir / "out" / "labels.json") == ["not sport", "sport"]
+
+
+def test_max_texts_caps_every_split_with_a_fixed_sample(workdir):
+    write_raw(workdir, "texts.csv", toy_texts(200).to_csv(index=False).encode())
+    prepare_texts("toy", text_dataset(max_texts=10), workdir / "first")
+    prepare_texts("toy", text_dataset(max_texts=10), workdir / "second")
+    table = pd.read_csv(workdir / "first" / "texts.csv", keep_default_na=False)
+    assert table["split"].value_counts().to_dict() == {"train": 10, "validation": 10, "test": 10}
+    assert (workdir / "first" / "texts.csv").read_bytes() == (workdir / "second" / "texts.csv").read_bytes()

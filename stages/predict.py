@@ -1,0 +1,190 @@
+"""Ask a trained experiment a question: classify texts, forecast the next steps, or generate text.
+
+    python -m stages.predict bbc-bilstm "the chancellor raised interest rates again"
+    python -m stages.predict tweets-lstm --file tweets.txt        (or texts on stdin)
+    python -m stages.predict airline-stateful --steps 12 --plot forecast.png
+    python -m stages.predict nursery-bilstm --seed-text "mary had a" --lines 4 --words 6
+
+Every mode loads models/<experiment>/ (all seeds; their outputs are averaged) and applies the
+same encoding, scaling and windowing code the pipeline trained with.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import re
+import sys
+
+import numpy as np
+import pandas as pd
+
+from stages import models
+from stages.io import MODELS_DIR, PipelineError, exit_on_error, read_json
+from stages.params import ClassifyExperiment, ForecastExperiment, GenerateExperiment, Sample, load_params
+from stages.series import load_prepared_series, model_inputs
+from stages.text import OOV, Vocabulary
+
+MODE_OPTIONS = {
+    "classify": {"texts", "file"},
+    "forecast": {"steps", "values", "plot"},
+    "generate": {"seed_text", "lines", "words", "temperature", "seed"},
+}
+
+
+def classify_texts(name: str, experiment: ClassifyExperiment, texts: list[str]) -> list[dict]:
+    from stages.classify import class_probabilities, encode
+
+    if not texts or not any(text.strip() for text in texts):
+        raise PipelineError("no text to classify: pass texts as arguments, --file, or lines on stdin")
+    trained = models.load_seed_models(name, experiment.seeds)
+    classes = read_json(MODELS_DIR / name / "labels.json")
+    inputs = encode(texts, experiment, Vocabulary.load(MODELS_DIR / name / "vocabulary.json"))
+    probabilities = np.mean([class_probabilities(model, inputs) for model in trained.values()], axis=0)
+    return [
+        {
+            "text": text,
+            "label": classes[int(row.argmax())],
+            "probabilities": {label: round(float(p), 4) for label, p in zip(classes, row, strict=True)},
+        }
+        for text, row in zip(texts, probabilities, strict=True)
+    ]
+
+
+def future_times(times: np.ndarray, steps: int) -> list[str]:
+    """The next `steps` time labels when the series has a regular date frequency, else t+1, t+2, ..."""
+    for pattern, style in ((r"^\d{4}-\d{2}$", "%Y-%m"), (r"^\d{4}-\d{2}-\d{2}$", "%Y-%m-%d")):
+        if len(times) >= 3 and all(re.match(pattern, str(time)) for time in times):
+            dates = pd.to_datetime(times, format=style)
+            with pd.option_context("future.infer_freq_returns_offset", True):
+                frequency = pd.infer_freq(dates)
+            if frequency:
+                return [date.strftime(style) for date in pd.date_range(dates[-1], periods=steps + 1, freq=frequency)[1:]]
+    return [f"t+{step}" for step in range(1, steps + 1)]
+
+
+def forecast(name: str, experiment: ForecastExperiment, steps: int, values: list[float] | None) -> pd.DataFrame:
+    """Recursive multi-step forecast: each prediction becomes the newest input of the next."""
+    if steps <= 0:
+        raise PipelineError(f"--steps must be > 0, got {steps}")
+    if experiment.stateful and experiment.batch_size != 1:
+        raise PipelineError(f"experiments.{name}.batch_size: a stateful model forecasts step by step only with batch_size 1")
+    series = load_prepared_series(experiment.dataset)
+    history = series.values if values is None else np.asarray(values, dtype="float64")
+    if len(history) < experiment.look_back:
+        raise PipelineError(f"--values: {name} needs at least look_back = {experiment.look_back} values, got {len(history)}")
+    scaled = list(series.scaler.transform(history))
+    runs = []
+    for model in models.load_seed_models(name, experiment.seeds).values():
+        models.reset_states(model)
+        context = list(scaled)
+        if experiment.stateful:  # carry the state through the history first, as evaluation does
+            for start in range(len(context) - experiment.look_back):
+                window = np.array([context[start : start + experiment.look_back]])
+                model(model_inputs(window, experiment.framing), training=False)
+        for _ in range(steps):
+            window = np.array([context[-experiment.look_back :]])
+            context.append(float(np.asarray(model(model_inputs(window, experiment.framing), training=False))[0, 0]))
+        runs.append(series.scaler.inverse(np.array(context[len(scaled) :])))
+    times = future_times(series.time, steps) if values is None else [f"t+{step}" for step in range(1, steps + 1)]
+    return pd.DataFrame({"time": times, "value": np.round(np.mean(runs, axis=0), 2)})
+
+
+def plot_forecast(name: str, history: pd.DataFrame, table: pd.DataFrame, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(9, 4))
+    axes.plot(range(len(history)), history["value"], color="black", label="history")
+    axes.plot(
+        range(len(history) - 1, len(history) + len(table)),
+        [history["value"].iloc[-1], *table["value"]],
+        color="tab:orange",
+        label="forecast",
+    )
+    labels = [*history["time"], *table["time"]]
+    ticks = range(0, len(labels), max(1, len(labels) // 10))
+    axes.set_xticks(list(ticks), [labels[tick] for tick in ticks], rotation=30)
+    axes.set(title=f"{name}: {len(table)}-step forecast (mean of seeds)", ylabel="value")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def generate(name: str, experiment: GenerateExperiment, sample: Sample) -> list[str]:
+    from stages.generate import encode_lines, generate_text
+
+    if sample.lines <= 0 or sample.words <= 0:
+        raise PipelineError("--lines and --words must be > 0")
+    first_seed = experiment.seeds[0]
+    model = models.load_seed_models(name, [first_seed])[first_seed]
+    vocabulary = Vocabulary.load(MODELS_DIR / name / "vocabulary.json")
+    context = encode_lines([sample.seed_text], experiment, vocabulary)[0]
+    if not context or all(index == OOV for index in context):
+        print(f"warning: no word of the seed text {sample.seed_text!r} is in the vocabulary; generating from OOV", file=sys.stderr)
+    return generate_text(model, experiment, vocabulary, sample)
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("experiment")
+    parser.add_argument("texts", nargs="*", help="classify: texts to label (default: --file, or one per line on stdin)")
+    parser.add_argument("--file", help="classify: a file with one text per line")
+    parser.add_argument("--steps", type=int, help="forecast: how many steps ahead (default 12)")
+    parser.add_argument("--values", help="forecast: comma-separated recent values to start from instead of the series' end")
+    parser.add_argument("--plot", help="forecast: also draw history + forecast into this PNG")
+    parser.add_argument("--seed-text", dest="seed_text", help="generate: text to continue (default: the experiment's sample seed text)")
+    parser.add_argument("--lines", type=int, help="generate: number of lines")
+    parser.add_argument("--words", type=int, help="generate: words per line")
+    parser.add_argument("--temperature", type=float, help="generate: 0 = greedy, above 0 samples")
+    parser.add_argument("--seed", type=int, help="generate: random seed for sampling")
+    return parser.parse_args(argv)
+
+
+@exit_on_error
+def main(argv: list[str] | None = None) -> None:
+    args = parse_arguments(argv)
+    experiment = load_params().experiment(args.experiment)
+    given = {key for key, value in vars(args).items() if value not in (None, [], "") and key != "experiment"}
+    wrong = sorted(given - MODE_OPTIONS[experiment.task])
+    if wrong:
+        option = "texts" if wrong[0] == "texts" else f"--{wrong[0].replace('_', '-')}"
+        raise PipelineError(f"{option} does not apply to {args.experiment}, a {experiment.task} experiment")
+    if experiment.task == "classify":
+        texts = args.texts
+        if not texts:
+            try:
+                texts = (open(args.file, encoding="utf-8") if args.file else sys.stdin).read().splitlines()
+            except OSError as error:
+                raise PipelineError(f"{args.file}: cannot read ({error.strerror})") from None
+        for row in classify_texts(args.experiment, experiment, texts):
+            print(json.dumps(row))
+    elif experiment.task == "forecast":
+        try:
+            values = [float(value) for value in args.values.split(",")] if args.values else None
+        except ValueError:
+            raise PipelineError(f"--values: expected comma-separated numbers, got {args.values!r}") from None
+        table = forecast(args.experiment, experiment, 12 if args.steps is None else args.steps, values)
+        print(table.to_string(index=False))
+        if args.plot:
+            series = load_prepared_series(experiment.dataset)
+            history = (
+                pd.DataFrame({"time": series.time, "value": series.values})
+                if values is None
+                else pd.DataFrame({"time": [f"t-{len(values) - index - 1}" for index in range(len(values))], "value": values})
+            )
+            plot_forecast(args.experiment, history, table, args.plot)
+    else:
+        changes = {
+            key: getattr(args, key) for key in ("seed_text", "lines", "words", "temperature", "seed") if getattr(args, key) is not None
+        }
+        for line in generate(args.experiment, experiment, dataclasses.replace(experiment.sample, **changes)):
+            print(line)
+
+
+if __name__ == "__main__":
+    main()

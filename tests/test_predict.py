@@ -1,0 +1,77 @@
+"""stages.predict on models trained here in a scratch folder."""
+
+import dataclasses
+import re
+import shutil
+
+import numpy as np
+import pytest
+
+from stages import classify, forecast, predict
+from stages.io import PipelineError
+from stages.params import load_params
+from stages.preprocess import prepare_series, prepare_texts
+from tests.conftest import ROOT
+from tests.test_text_tasks import classifier, text_dataset, toy_texts, write_raw
+
+
+@pytest.fixture
+def airline_window(airline_raw, workdir):
+    params = load_params(ROOT / "params.yaml")
+    prepare_series("airline", params.dataset("airline"), workdir / "data" / "prepared" / "airline")
+    experiment = dataclasses.replace(params.experiment("airline-window"), epochs=2, seeds=[7, 8])
+    (workdir / "models" / "airline-window").mkdir(parents=True)
+    forecast.train("airline-window", experiment, params.dataset("airline"), workdir / "models" / "airline-window")
+    return experiment
+
+
+def test_forecast_continues_the_monthly_series(airline_window):
+    table = predict.forecast("airline-window", airline_window, 3, None)
+    assert list(table.time) == ["1961-01", "1961-02", "1961-03"]
+    assert np.all(np.isfinite(table.value)) and table.value.between(0, 2000).all()
+
+
+def test_forecast_from_given_values(airline_window):
+    table = predict.forecast("airline-window", airline_window, 2, [400.0, 420.0, 450.0])
+    assert list(table.time) == ["t+1", "t+2"] and np.all(np.isfinite(table.value))
+    with pytest.raises(PipelineError, match=r"--values: airline-window needs at least look_back = 3 values, got 2"):
+        predict.forecast("airline-window", airline_window, 2, [400.0, 420.0])
+    with pytest.raises(PipelineError, match=r"--steps must be > 0, got 0"):
+        predict.forecast("airline-window", airline_window, 0, None)
+
+
+def test_classify_gives_a_label_and_probabilities(workdir):
+    write_raw(workdir, "texts.csv", toy_texts().to_csv(index=False).encode())
+    prepare_texts("toy", text_dataset(), workdir / "data" / "prepared" / "toy")
+    experiment = classifier()
+    (workdir / "models" / "toy").mkdir(parents=True)
+    classify.train("toy", experiment, text_dataset(), workdir / "models" / "toy")
+    rows = predict.classify_texts("toy", experiment, ["goal match team", "bank rates profit"])
+    assert [row["text"] for row in rows] == ["goal match team", "bank rates profit"]
+    for row in rows:
+        assert row["label"] in ("money", "sport") and sum(row["probabilities"].values()) == pytest.approx(1, abs=1e-3)
+    with pytest.raises(PipelineError, match="no text to classify"):
+        predict.classify_texts("toy", experiment, ["  "])
+
+
+def test_untrained_experiment_names_the_repro_target(workdir):
+    experiment = load_params(ROOT / "params.yaml").experiment("tweets-lstm")
+    with pytest.raises(PipelineError, match=r"model not trained yet \(run: dvc repro train@tweets-lstm\)"):
+        predict.classify_texts("tweets-lstm", experiment, ["great flight"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["nope", "x"], r"unknown experiment 'nope' \(known: airline-regression"),
+        (["bbc-bilstm", "--steps", "3"], r"--steps does not apply to bbc-bilstm, a classify experiment"),
+        (["airline-window", "some text"], r"texts does not apply to airline-window, a forecast experiment"),
+        (["nursery-bilstm", "--file", "x.txt"], r"--file does not apply to nursery-bilstm, a generate experiment"),
+    ],
+)
+def test_command_line_errors_are_one_line(workdir, argv: list[str], message: str):
+    shutil.copy(ROOT / "params.yaml", workdir / "params.yaml")
+    with pytest.raises(SystemExit) as error:
+        predict.main(argv)
+    assert str(error.value).startswith("error: ") and "\n" not in str(error.value)
+    assert re.search(message, str(error.value))
