@@ -1,6 +1,7 @@
 """Stage download@<dataset>: fetch each source file, verify its sha256, publish data/raw/<dataset>/.
 
-With DATA_MIRROR set, files come from $DATA_MIRROR/<dataset>/<file> instead of the network.
+With DATA_MIRROR set, files come from $DATA_MIRROR/<dataset>/<file> instead of the network;
+`file:` URLs (your own local data) are always read where they point.
 Nothing is published unless every file verifies, so a bad fetch never replaces good data.
 """
 
@@ -78,7 +79,8 @@ def fetch(dataset: str, sources: list[SourceFile], folder: Path, mirror: Path | 
     for source in sources:
         target = folder / source.name
         target.parent.mkdir(parents=True, exist_ok=True)
-        expected = _copy_from_mirror(mirror, dataset, source, target) if mirror is not None else _fetch_url(source, target)
+        from_mirror = mirror is not None and not source.url.startswith("file:")
+        expected = _copy_from_mirror(mirror, dataset, source, target) if from_mirror else _fetch_url(source, target)
         actual = sha256_of(target)
         if actual != expected:
             raise PipelineError(f"{source.name}: sha256 mismatch for dataset {dataset} (expected {expected}, got {actual})")

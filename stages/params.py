@@ -61,7 +61,8 @@ class SeriesDataset:
     time_column: str | None = None
     delimiter: str = ","
     train_fraction: float = 0.67
-    seasonal_period: int = 12
+    seasonal_period: int = 12  # for the seasonal-naive baseline: 12 monthly, 7 or 365 daily
+    fill: Literal["error", "drop", "previous", "interpolate"] = "error"  # what to do with empty or non-numeric values
 
     def check(self) -> None:
         if len(self.files) != 1:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from stages import models
-from stages.io import MODELS_DIR, PipelineError, exit_on_error, read_json
+from stages.io import MODELS_DIR, PipelineError, exit_on_error, read_json, write_atomic
 from stages.params import ClassifyExperiment, ForecastExperiment, GenerateExperiment, Sample, load_params
 from stages.series import load_prepared_series, model_inputs
 from stages.text import OOV, Vocabulary
@@ -111,7 +111,7 @@ def plot_forecast(name: str, history: pd.DataFrame, table: pd.DataFrame, path: s
     axes.set(title=f"{name}: {len(table)}-step forecast (mean of seeds)", ylabel="value")
     axes.legend()
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    write_atomic(path, lambda temporary: figure.savefig(temporary, dpi=100, format="png"))
     plt.close(figure)
 
 

@@ -59,10 +59,23 @@ def read_series(path: Path, dataset: SeriesDataset) -> tuple[np.ndarray, np.ndar
     text = frame[dataset.value_column].str.strip()
     values = pd.to_numeric(text, errors="coerce")
     bad = values.isna() | ~np.isfinite(values.fillna(0.0))
-    if bad.any():
-        row = int(np.argmax(bad.to_numpy()))
-        raise PipelineError(f"{path}: column {dataset.value_column!r} row {row + 1} is not a number ({text.iloc[row]!r})")
     times = frame[dataset.time_column].to_numpy(dtype=str) if dataset.time_column else np.arange(len(frame)).astype(str)
+    if not bad.any():
+        return times, values.to_numpy(dtype="float64")
+    row = int(np.argmax(bad.to_numpy()))
+    if dataset.fill == "error":
+        raise PipelineError(
+            f"{path}: column {dataset.value_column!r} row {row + 1} is not a number ({text.iloc[row]!r}); "
+            "set fill: drop, previous or interpolate to accept gaps"
+        )
+    values = values.mask(bad)
+    if dataset.fill == "drop":
+        times, values = times[~bad.to_numpy()], values[~bad]
+    elif dataset.fill == "previous":
+        values = values.ffill().bfill()
+    else:
+        values = values.interpolate(limit_direction="both")
+    print(f"{path}: {int(bad.sum())} empty or non-numeric value(s) in {dataset.value_column!r}, fill: {dataset.fill}")
     return times, values.to_numpy(dtype="float64")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ def _find_mirror() -> Path | None:
 
 
 MIRROR = _find_mirror()  # resolved once, before any test changes the working directory
+PROJECT_FILES = ["dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", ".dvc/config", ".dvc/.gitignore"]
 
 
 def mirror_path() -> Path | None:
@@ -25,6 +27,22 @@ def mirror_path() -> Path | None:
     if MIRROR is None and os.environ.get("CI"):
         pytest.fail("CI needs the data mirror: DATA_MIRROR or ../shared/data")
     return MIRROR
+
+
+def copy_project(target: Path) -> None:
+    """The pipeline's files (no data, no outputs) in `target`, a git repository, ready for `dvc repro`."""
+    for name in PROJECT_FILES:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, target / name)
+    shutil.copytree(ROOT / "stages", target / "stages", ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run(["git", "init", "-q"], cwd=target, check=True)
+
+
+def run(command: list[str], cwd: Path, env: dict | None = None) -> str:
+    """Run a command; on failure, fail the test with the end of its output."""
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
 
 
 @pytest.fixture

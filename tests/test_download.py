@@ -55,6 +55,13 @@ def test_network_failure_names_url(tmp_path: Path):
         download.fetch("toy", [source], tmp_path, None)
 
 
+def test_file_url_is_read_directly_even_with_a_mirror(tmp_path: Path, fake_mirror: Path):
+    (tmp_path / "own.csv").write_bytes(CONTENT)
+    source = SourceFile(name="series.csv", url=(tmp_path / "own.csv").as_uri(), sha256=GOOD.sha256)
+    download.fetch("own", [source], tmp_path / "raw", fake_mirror)
+    assert (tmp_path / "raw" / "series.csv").read_bytes() == CONTENT
+
+
 def test_stage_reports_one_line_and_exit_status(tmp_path: Path, fake_mirror: Path):
     (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
     result = subprocess.run(

@@ -4,23 +4,13 @@
 import json
 import math
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
 from stages.params import parse_params
-from tests.conftest import ROOT
-
-PROJECT_FILES = ["dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", ".dvc/config", ".dvc/.gitignore"]
-
-
-def run(command: list[str], cwd: Path, env: dict | None = None) -> str:
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return result.stdout
+from tests.conftest import copy_project, run
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +21,7 @@ def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if mirror is None:
         pytest.skip("no data mirror: set DATA_MIRROR or place the mirror at ../shared/data")
     project = tmp_path_factory.mktemp("project")
-    for name in PROJECT_FILES:
-        (project / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ROOT / name, project / name)
-    shutil.copytree(ROOT / "stages", project / "stages", ignore=shutil.ignore_patterns("__pycache__"))
+    copy_project(project)
     params = yaml.safe_load((project / "params.yaml").read_text())
     for experiment in params["experiments"].values():
         experiment.update(epochs=2, seeds=[1])
@@ -43,7 +30,6 @@ def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Path:
             dataset["max_texts"] = 300
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     env = os.environ | {"DATA_MIRROR": str(mirror)}
-    run(["git", "init", "-q"], project)
     run(["dvc", "repro"], project, env)
     return project
 

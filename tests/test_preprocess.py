@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from stages.io import PipelineError
@@ -28,7 +29,7 @@ def test_quoted_header_and_crlf_are_read(workdir):
     [
         ("Month,Count\n1949-01,1\n", r"series.csv: column 'Passengers' not found \(columns: Month, Count\)"),
         ("Month,Passengers\n1949-01,1\n1949-02,many\n", r"column 'Passengers' row 2 is not a number \('many'\)"),
-        ("Month,Passengers\n1949-01,1\n1949-02,\n", r"column 'Passengers' row 2 is not a number \(''\)"),
+        ("Month,Passengers\n1949-01,1\n1949-02,\n", r"row 2 is not a number \(''\); set fill: drop, previous or interpolate"),
         (
             "Month,Passengers\n1949-01,1\n1949-02,2\n1949-03,3\n",
             r"datasets.toy.train_fraction: 3 points split 2/1; each part needs at least 3",
@@ -45,3 +46,19 @@ def test_bad_series_is_a_one_line_error_and_nothing_is_written(workdir, text: st
 def test_missing_raw_file_says_to_download(workdir):
     with pytest.raises(PipelineError, match=r"series\.csv: file not found"):
         prepare_series("toy", dataset(), workdir / "out")
+
+
+@pytest.mark.parametrize(
+    ("fill", "times", "values"),
+    [
+        ("drop", ["d1", "d2", "d4", "d5", "d6", "d7"], [1, 2, 4, 5, 6, 7]),
+        ("previous", ["d1", "d2", "d3", "d4", "d5", "d6", "d7"], [1, 2, 2, 4, 5, 6, 7]),
+        ("interpolate", ["d1", "d2", "d3", "d4", "d5", "d6", "d7"], [1, 2, 3, 4, 5, 6, 7]),
+    ],
+)
+def test_fill_policy_accepts_gaps(workdir, fill: str, times: list[str], values: list[float]):
+    write_raw(workdir, "day,visits\nd1,1\nd2,2\nd3,\nd4,4\nd5,5\nd6,6\nd7,7\n")
+    prepare_series("toy", dataset(value_column="visits", time_column="day", train_fraction=0.5, fill=fill), workdir / "out")
+    series = np.load(workdir / "out" / "series.npz")
+    assert series["time"].tolist() == times
+    np.testing.assert_array_equal(series["values"], values)
