@@ -33,10 +33,20 @@ def load_texts(dataset: str) -> tuple[pd.DataFrame, list[str]]:
         raise PipelineError(f"{folder}: not prepared yet (run: dvc repro preprocess@{dataset})") from None
 
 
-def encode(texts: pd.Series | list[str], experiment: ClassifyExperiment, vocabulary: Vocabulary) -> np.ndarray:
-    """The one path from raw text to padded indices, used at train, evaluate and predict time."""
-    token_lists = tokenize_all(texts, experiment.encoding)
-    return pad([vocabulary.encode(tokens) for tokens in token_lists], experiment.max_length, experiment.padding, experiment.truncating)
+def encode(texts: pd.Series | list[str], experiment: ClassifyExperiment, vocabulary: Vocabulary) -> list[list[int]]:
+    """The one path from raw text to word indices, cut to max_length, used at train, evaluate and predict time."""
+    sequences = [vocabulary.encode(tokens) for tokens in tokenize_all(texts, experiment.encoding)]
+    if experiment.truncating == "pre":
+        return [sequence[-experiment.max_length :] for sequence in sequences]
+    return [sequence[: experiment.max_length] for sequence in sequences]
+
+
+def training_data(experiment: ClassifyExperiment, sequences: list[list[int]], labels: np.ndarray, seed: int) -> dict:
+    """fit() arguments for the experiment's batching: one padded array, or length-bucketed batches."""
+    if experiment.batching == "by_length":
+        return {"x": models.length_batches(sequences, labels, experiment.batch_size, seed), "shuffle": False}  # shuffled by seed
+    padded = pad(sequences, experiment.max_length, experiment.padding, experiment.truncating)
+    return {"x": padded, "y": labels, "batch_size": experiment.batch_size}
 
 
 def compile_classifier(name: str, experiment: ClassifyExperiment, vocabulary_size: int, classes: int) -> keras.Model:
@@ -44,7 +54,9 @@ def compile_classifier(name: str, experiment: ClassifyExperiment, vocabulary_siz
     if binary and classes != 2:
         raise PipelineError(f"experiments.{name}.output: sigmoid needs 2 classes, dataset {experiment.dataset} has {classes}")
     outputs = 1 if binary else classes
-    model = models.build_text_network(experiment.network, vocabulary_size, experiment.max_length, outputs, experiment.output)
+    by_length = experiment.batching == "by_length"
+    length = None if by_length else experiment.max_length
+    model = models.build_text_network(experiment.network, vocabulary_size, length, outputs, experiment.output, mask=by_length)
     model.compile(
         optimizer=keras.optimizers.Adam(experiment.learning_rate),
         loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
@@ -53,9 +65,13 @@ def compile_classifier(name: str, experiment: ClassifyExperiment, vocabulary_siz
     return model
 
 
-def class_probabilities(model: keras.Model, inputs: np.ndarray) -> np.ndarray:
+def class_probabilities(model: keras.Model, experiment: ClassifyExperiment, sequences: list[list[int]]) -> np.ndarray:
     """(samples, classes) probabilities, also for a one-unit sigmoid output."""
-    outputs = model.predict(inputs, batch_size=256, verbose=0)
+    if experiment.batching == "by_length":
+        outputs = models.predict_by_length(model, sequences)
+    else:
+        inputs = pad(sequences, experiment.max_length, experiment.padding, experiment.truncating)
+        outputs = model.predict(inputs, batch_size=256, verbose=0)
     return np.hstack([1 - outputs, outputs]) if outputs.shape[1] == 1 else outputs
 
 
@@ -65,8 +81,14 @@ def train(name: str, experiment: ClassifyExperiment, dataset: TextDataset, folde
     vocabulary = Vocabulary.build(tokenize_all(train_rows.text, experiment.encoding), experiment.encoding.vocab_size)
     vocabulary.save(folder / "vocabulary.json")
     write_json(folder / "labels.json", classes)
-    train_inputs = encode(train_rows.text, experiment, vocabulary)
-    validation = (encode(validation_rows.text, experiment, vocabulary), validation_rows.label.to_numpy()) if len(validation_rows) else None
+    train_sequences = encode(train_rows.text, experiment, vocabulary)
+    validation = None
+    if len(validation_rows):
+        validation_sequences, validation_labels = encode(validation_rows.text, experiment, vocabulary), validation_rows.label.to_numpy()
+        if experiment.batching == "by_length":
+            validation = models.length_batches(validation_sequences, validation_labels, 256, seed=0, chunk_batches=len(validation_rows))
+        else:
+            validation = (pad(validation_sequences, experiment.max_length, experiment.padding, experiment.truncating), validation_labels)
     if experiment.early_stopping_patience and validation is None:
         raise PipelineError(f"experiments.{name}.early_stopping_patience: dataset {experiment.dataset} has no validation part")
     callbacks = []
@@ -77,11 +99,9 @@ def train(name: str, experiment: ClassifyExperiment, dataset: TextDataset, folde
         models.seed_everything(seed)
         model = compile_classifier(name, experiment, vocabulary.size, len(classes))
         history = model.fit(
-            train_inputs,
-            train_rows.label.to_numpy(),
+            **training_data(experiment, train_sequences, train_rows.label.to_numpy(), seed),
             validation_data=validation,
             epochs=experiment.epochs,
-            batch_size=experiment.batch_size,
             callbacks=callbacks,
             verbose=0,
         )
@@ -104,11 +124,11 @@ def evaluate(name: str, experiment: ClassifyExperiment, dataset: TextDataset) ->
     table, classes = load_texts(experiment.dataset)
     train_rows, validation_rows, test_rows = (table[table.split == part] for part in ("train", "validation", "test"))
     vocabulary = Vocabulary.load(MODELS_DIR / name / "vocabulary.json")
-    test_inputs, test_labels = encode(test_rows.text, experiment, vocabulary), test_rows.label.to_numpy()
-    validation_inputs = encode(validation_rows.text, experiment, vocabulary) if len(validation_rows) else None
+    test_sequences, test_labels = encode(test_rows.text, experiment, vocabulary), test_rows.label.to_numpy()
+    validation_sequences = encode(validation_rows.text, experiment, vocabulary) if len(validation_rows) else None
     per_seed, confusion = [], []
     for seed, model in models.load_seed_models(name, experiment.seeds).items():
-        probabilities = class_probabilities(model, test_inputs)
+        probabilities = class_probabilities(model, experiment, test_sequences)
         predicted = probabilities.argmax(axis=1)
         row = {
             "seed": seed,
@@ -116,8 +136,9 @@ def evaluate(name: str, experiment: ClassifyExperiment, dataset: TextDataset) ->
             "macro_f1": f1_score(test_labels, predicted, average="macro"),
             "loss": log_loss(test_labels, probabilities, labels=range(len(classes))),
         }
-        if validation_inputs is not None:
-            row["val_accuracy"] = accuracy_score(validation_rows.label, class_probabilities(model, validation_inputs).argmax(axis=1))
+        if validation_sequences is not None:
+            validation_probabilities = class_probabilities(model, experiment, validation_sequences)
+            row["val_accuracy"] = accuracy_score(validation_rows.label, validation_probabilities.argmax(axis=1))
         per_seed.append({key: float(value) if key != "seed" else value for key, value in row.items()})
         confusion.append(pd.DataFrame({"seed": seed, "actual": np.array(classes)[test_labels], "predicted": np.array(classes)[predicted]}))
     metrics = {}

@@ -1,7 +1,7 @@
 """Stage download@<dataset>: fetch each source file, verify its sha256, publish data/raw/<dataset>/.
 
-With DATA_MIRROR set, files come from $DATA_MIRROR/<dataset>/<file> instead of the network;
-`file:` URLs (your own local data) are always read where they point.
+With DATA_MIRROR set, files come from $DATA_MIRROR/<dataset>/<file> instead of the network
+(a file the mirror lacks still comes from its URL); `file:` URLs are always read where they point.
 Nothing is published unless every file verifies, so a bad fetch never replaces good data.
 """
 
@@ -31,19 +31,13 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _copy_from_mirror(mirror: Path, dataset: str, source: SourceFile, target: Path) -> str:
-    """Copy the first of the source and its alternatives found in the mirror; returns its sha256."""
-    candidates = [(source.mirror or f"{dataset}/{source.name}", source.sha256)]
-    candidates += [(f"{dataset}/{alternative.name}", alternative.sha256) for alternative in source.alternatives]
-    for relative, sha256 in candidates:
-        if (mirror / relative).is_file():
-            shutil.copyfile(mirror / relative, target)
-            return sha256
-    tried = " or ".join(str(mirror / relative) for relative, _ in candidates)
-    raise PipelineError(f"{tried}: not in the mirror DATA_MIRROR={mirror} (upstream: {source.url})")
+def _mirror_candidates(mirror: Path, dataset: str, source: SourceFile) -> list[tuple[Path, str]]:
+    """Where the source (or one of its alternatives) may lie in the mirror, each with its sha256."""
+    candidates = [(mirror / (source.mirror or f"{dataset}/{source.name}"), source.sha256)]
+    return candidates + [(mirror / dataset / alternative.name, alternative.sha256) for alternative in source.alternatives]
 
 
-def _fetch_url(source: SourceFile, target: Path) -> str:
+def _fetch_url(source: SourceFile, target: Path, tried: str = "") -> str:
     try:
         with urllib.request.urlopen(source.url, timeout=60) as response, open(target, "wb") as out:
             total = int(response.headers.get("Content-Length") or 0)
@@ -57,7 +51,9 @@ def _fetch_url(source: SourceFile, target: Path) -> str:
                 print(file=sys.stderr)
     except (urllib.error.URLError, OSError, ValueError) as error:
         reason = getattr(error, "reason", error)
-        raise PipelineError(f"{source.url}: download failed ({reason})") from None
+        raise PipelineError(
+            f"{source.url}: download failed ({reason})" + (f"; not in the mirror either ({tried})" if tried else "")
+        ) from None
     return source.sha256
 
 
@@ -79,8 +75,13 @@ def fetch(dataset: str, sources: list[SourceFile], folder: Path, mirror: Path | 
     for source in sources:
         target = folder / source.name
         target.parent.mkdir(parents=True, exist_ok=True)
-        from_mirror = mirror is not None and not source.url.startswith("file:")
-        expected = _copy_from_mirror(mirror, dataset, source, target) if from_mirror else _fetch_url(source, target)
+        candidates = _mirror_candidates(mirror, dataset, source) if mirror is not None and not source.url.startswith("file:") else []
+        found = next(((path, sha256) for path, sha256 in candidates if path.is_file()), None)
+        if found:
+            shutil.copyfile(found[0], target)
+            expected = found[1]
+        else:  # no mirror, a file: URL, or a partial mirror without this file
+            expected = _fetch_url(source, target, " or ".join(str(path) for path, _ in candidates))
         actual = sha256_of(target)
         if actual != expected:
             raise PipelineError(f"{source.name}: sha256 mismatch for dataset {dataset} (expected {expected}, got {actual})")
@@ -97,7 +98,8 @@ def main(argv: list[str] | None = None) -> None:
     files = load_params().files(args.dataset)
     mirror = Path(os.environ["DATA_MIRROR"]) if os.environ.get("DATA_MIRROR") else None
     replace_directory(RAW_DIR / args.dataset, lambda folder: fetch(args.dataset, files, folder, mirror))
-    print(f"download@{args.dataset}: {len(files)} file(s) verified" + (f" from mirror {mirror}" if mirror else ""))
+    local = all(source.url.startswith("file:") for source in files)
+    print(f"download@{args.dataset}: {len(files)} file(s) verified" + (f" from mirror {mirror}" if mirror and not local else ""))
 
 
 if __name__ == "__main__":

@@ -240,6 +240,9 @@ class ClassifyExperiment:
     seeds: list[int]
     padding: Literal["pre", "post"] = "post"
     truncating: Literal["pre", "post"] = "post"
+    # padded: every text padded to max_length (the write-ups' way); by_length: batches of similar
+    # length, each right-padded to its own longest, with a masking Embedding (same model, fewer steps)
+    batching: Literal["padded", "by_length"] = "padded"
     output: Literal["softmax", "sigmoid"] = "softmax"
     learning_rate: float = 0.001
     early_stopping_patience: int = 0  # 0: train all epochs; else stop on validation loss, keep the best
@@ -248,6 +251,8 @@ class ClassifyExperiment:
     def check(self) -> None:
         if self.max_length < 1:
             raise ValueError("max_length: must be >= 1")
+        if self.batching == "by_length" and self.padding != "post":
+            raise ValueError("padding: by_length batches are right-padded and masked; set padding: post")
         if self.early_stopping_patience < 0:
             raise ValueError("early_stopping_patience: must be >= 0")
         _check_training(self.epochs, self.batch_size, self.seeds, self.learning_rate)

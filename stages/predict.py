@@ -40,8 +40,8 @@ def classify_texts(name: str, experiment: ClassifyExperiment, texts: list[str]) 
         raise PipelineError("no text to classify: pass texts as arguments, --file, or lines on stdin")
     trained = models.load_seed_models(name, experiment.seeds)
     classes = read_json(MODELS_DIR / name / "labels.json")
-    inputs = encode(texts, experiment, Vocabulary.load(MODELS_DIR / name / "vocabulary.json"))
-    probabilities = np.mean([class_probabilities(model, inputs) for model in trained.values()], axis=0)
+    sequences = encode(texts, experiment, Vocabulary.load(MODELS_DIR / name / "vocabulary.json"))
+    probabilities = np.mean([class_probabilities(model, experiment, sequences) for model in trained.values()], axis=0)
     return [
         {
             "text": text,

@@ -43,7 +43,9 @@ def test_wrong_checksum_names_file_and_both_hashes_and_keeps_old_data(tmp_path: 
 
 def test_missing_mirror_file_names_path_and_url(tmp_path: Path, fake_mirror: Path):
     missing = SourceFile(name="other.csv", url="https://example.invalid/other.csv", sha256=GOOD.sha256)
-    with pytest.raises(PipelineError, match=r"mirror/toy/other.csv: not in the mirror .*upstream: https://example.invalid/other.csv"):
+    with pytest.raises(
+        PipelineError, match=r"https://example.invalid/other.csv: download failed .*not in the mirror either \(.*mirror/toy/other.csv\)"
+    ):
         publish(tmp_path, fake_mirror, missing)
     assert not (tmp_path / "raw" / "toy").exists()
     assert list((tmp_path / "raw").iterdir()) == []
@@ -63,7 +65,9 @@ def test_file_url_is_read_directly_even_with_a_mirror(tmp_path: Path, fake_mirro
 
 
 def test_stage_reports_one_line_and_exit_status(tmp_path: Path, fake_mirror: Path):
-    (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+    params = (ROOT / "params.yaml").read_text()
+    url = "https://raw.githubusercontent.com/jbrownlee/Datasets/master/airline-passengers.csv"
+    (tmp_path / "params.yaml").write_text(params.replace(url, "https://example.invalid/airline-passengers.csv"))
     result = subprocess.run(
         [sys.executable, "-m", "stages.download", "airline"],
         cwd=tmp_path,
@@ -73,7 +77,8 @@ def test_stage_reports_one_line_and_exit_status(tmp_path: Path, fake_mirror: Pat
     )
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
-    assert "airline/airline-passengers.csv: not in the mirror" in result.stderr
+    assert "example.invalid/airline-passengers.csv: download failed" in result.stderr
+    assert "not in the mirror either" in result.stderr and "mirror/airline/airline-passengers.csv" in result.stderr
     assert not (tmp_path / "data" / "raw" / "airline").exists()
 
 

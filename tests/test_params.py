@@ -39,6 +39,8 @@ def test_project_params_load():
         (("datasets", "airline", "train_fraction"), 0, r"datasets\.airline\.train_fraction: must be inside \(0, 1\)"),
         (("datasets", "airline", "files"), [], r"datasets\.airline\.files: a series dataset has exactly one CSV file"),
         (("datasets", "airline", "kind"), "video", r"datasets\.airline\.kind: must be one of"),
+        (("experiments", "imdb-lstm", "padding"), "pre", r"experiments\.imdb-lstm\.padding: by_length batches are right-padded"),
+        (("datasets", "airline", "fill"), "zero", r"datasets\.airline\.fill: must be one of error, drop, previous, interpolate"),
     ],
 )
 def test_bad_params_name_the_key(raw_params: dict, path: tuple, value: object, message: str):

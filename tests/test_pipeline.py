@@ -1,5 +1,5 @@
-"""End to end: the real `dvc repro` on a reduced configuration (2 epochs, one seed, at most
-300 texts per split) in a temporary copy of the project, with data from the mirror."""
+"""End to end: the real `dvc repro` on the pull-request configuration (ci/reduced.yaml: 2 epochs,
+one seed, at most 300 texts per split) in a temporary copy of the project, data from the mirror."""
 
 import json
 import math
@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from scripts.pr_report import PROFILE, apply_profile
 from stages.params import parse_params
-from tests.conftest import copy_project, run
+from tests.conftest import ROOT, copy_project, run
 
 
 @pytest.fixture(scope="module")
@@ -22,12 +23,7 @@ def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("no data mirror: set DATA_MIRROR or place the mirror at ../shared/data")
     project = tmp_path_factory.mktemp("project")
     copy_project(project)
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    for experiment in params["experiments"].values():
-        experiment.update(epochs=2, seeds=[1])
-    for dataset in params["datasets"].values():
-        if dataset["kind"] in ("text", "text_folders"):
-            dataset["max_texts"] = 300
+    params = apply_profile(yaml.safe_load((project / "params.yaml").read_text()), yaml.safe_load((ROOT / PROFILE).read_text()))
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     env = os.environ | {"DATA_MIRROR": str(mirror)}
     run(["dvc", "repro"], project, env)

@@ -113,14 +113,12 @@ def test_evaluate_reports_network_and_baselines(toy, monkeypatch):
     assert len(confusion) == metrics["test_size"] and set(confusion.actual) == {"money", "sport"}
 
 
-def test_encoding_pads_and_marks_unknown_words(toy):
+def test_encoding_cuts_to_max_length_and_marks_unknown_words(toy):
     from stages.text import Vocabulary
 
     vocabulary = Vocabulary(["goal", "bank"])
-    encoded = classify.encode(["Goal! unknown BANK", "goal " * 20], classifier(), vocabulary)
-    assert encoded.shape == (2, 8)
-    np.testing.assert_array_equal(encoded[0], [2, 1, 3, 0, 0, 0, 0, 0])
-    np.testing.assert_array_equal(encoded[1], [2] * 8)
+    assert classify.encode(["Goal! unknown BANK", "goal " * 20], classifier(), vocabulary) == [[2, 1, 3], [2] * 8]
+    assert classify.encode(["bank " * 3 + "goal " * 20], classifier(truncating="pre"), vocabulary) == [[2] * 8]
 
 
 @pytest.mark.parametrize(
@@ -232,3 +230,46 @@ def test_max_texts_caps_every_split_with_a_fixed_sample(workdir):
     table = pd.read_csv(workdir / "first" / "texts.csv", keep_default_na=False)
     assert table["split"].value_counts().to_dict() == {"train": 10, "validation": 10, "test": 10}
     assert (workdir / "first" / "texts.csv").read_bytes() == (workdir / "second" / "texts.csv").read_bytes()
+
+
+def test_length_batches_cover_every_text_once_padded_per_batch_and_repeat_by_seed():
+    from stages.models import length_batches
+
+    sequences = [[index + 1] * (1 + index % 7) for index in range(50)]
+    labels = np.arange(50)
+
+    def epochs(seed: int) -> list[list[tuple[np.ndarray, np.ndarray]]]:
+        dataset = length_batches(sequences, labels, batch_size=8, seed=seed, chunk_batches=2)
+        return [[(inputs.numpy(), targets.numpy()) for inputs, targets in dataset] for _ in range(2)]
+
+    first, again = epochs(3), epochs(3)
+    assert len(length_batches(sequences, labels, batch_size=8, seed=3, chunk_batches=2)) == len(first[0]) == 7
+    for epoch in first:
+        assert sorted(np.concatenate([targets for _, targets in epoch]).tolist()) == list(range(50))
+        for inputs, targets in epoch:
+            assert inputs.shape[1] == max(len(sequences[row]) for row in targets)
+            assert all(inputs[i, : len(sequences[row])].tolist() == sequences[row] for i, row in enumerate(targets))
+    assert [t.tolist() for _, t in first[0]] != [t.tolist() for _, t in first[1]]  # reshuffled each epoch
+    assert all(np.array_equal(a[1], b[1]) for epoch, repeat in zip(first, again, strict=True) for a, b in zip(epoch, repeat, strict=True))
+
+
+def test_by_length_model_ignores_padding(toy):
+    experiment = classifier(batching="by_length", encoding=TextEncoding(vocab_size=None), max_length=30)
+    folder = toy / "models" / "toy"
+    folder.mkdir(parents=True)
+    classify.train("toy", experiment, text_dataset(), folder)
+    from stages import models
+    from stages.text import Vocabulary
+
+    model = models.load_seed_models("toy", [1])[1]
+    short, long = classify.encode(
+        ["goal match", "bank rates profit market shares " * 5], experiment, Vocabulary.load(folder / "vocabulary.json")
+    )
+    alone = classify.class_probabilities(model, experiment, [short])
+    beside_a_long_text = classify.class_probabilities(model, experiment, [short, long])[:1]
+    padded_by_hand = model.predict_on_batch(np.array([short + [0] * 28]))
+    np.testing.assert_allclose(alone, beside_a_long_text, atol=1e-6)
+    np.testing.assert_allclose(alone, padded_by_hand, atol=1e-6)
+    assert not np.allclose(alone, classify.class_probabilities(model, experiment, [long]), atol=1e-3)
+    classify.evaluate("toy", experiment, text_dataset())
+    assert read_json(toy / "metrics" / "toy.json")["test_size"] == len(classify.load_texts("toy")[0].query("split == 'test'"))

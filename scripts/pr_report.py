@@ -1,0 +1,140 @@
+"""The pull-request report: did this change help?
+
+    python scripts/pr_report.py BASE [HEAD] [--out pr-report] [--committed]
+
+Runs the reduced CI configuration (ci/reduced.yaml: every experiment, few epochs, one seed,
+sampled texts) at BASE and at HEAD, each in a temporary git worktree that shares this
+repository's DVC cache, so stages a revision did not change are restored rather than rerun.
+Then writes OUT/report.md: `dvc params diff` (the revisions' own params.yaml) and `dvc metrics
+diff` (the reduced runs) between the two, which stages HEAD ran, and HEAD's summary figures.
+With --committed nothing runs: the metrics committed at the two revisions (full runs) are
+compared. The GitHub workflow calls this script, so a report can be rehearsed locally.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+PROFILE = Path("ci/reduced.yaml")
+FIGURES = ["airline-rmse-by-variant.png", "accuracy-by-experiment.png"]
+
+
+def sh(command: list[str], cwd: Path) -> str:
+    """Run a command; on failure exit with one line and the end of its output."""
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    if result.returncode:
+        sys.exit(f"error: {' '.join(command)} failed in {cwd}:\n{(result.stdout + result.stderr)[-3000:]}")
+    return result.stdout
+
+
+def apply_profile(params: dict, profile: dict) -> dict:
+    """params with the profile's experiment settings on every experiment and its per-kind dataset settings."""
+    for experiment in params.get("experiments", {}).values():
+        experiment.update(profile.get("experiments", {}))
+    for dataset in params.get("datasets", {}).values():
+        dataset.update(profile.get("datasets", {}).get(dataset.get("kind"), {}))
+    return params
+
+
+def run_reduced(worktree: Path, cache: Path, profile: dict) -> tuple[list[str], list[str]]:
+    """Reduce the worktree's params, `dvc repro --keep-going` with the shared cache: the stages
+    that ran, and DVC's error lines for any that failed (the others still run)."""
+    params_path = worktree / "params.yaml"
+    params_path.write_text(yaml.safe_dump(apply_profile(yaml.safe_load(params_path.read_text()), profile), sort_keys=False))
+    sh(["dvc", "cache", "dir", "--local", str(cache)], worktree)
+    result = subprocess.run(["dvc", "repro", "--keep-going"], cwd=worktree, capture_output=True, text=True)
+    errors = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("ERROR")]
+    return re.findall(r"Running stage '([^']+)'", result.stdout), errors
+
+
+def snapshot(repository: Path, revision: str, folder: Path) -> Path:
+    sh(["git", "worktree", "add", "--detach", "--force", str(folder), revision], repository)
+    return folder
+
+
+def commit_side(compare: Path, side: Path, original_params: str, tag: str) -> None:
+    """One commit of the comparison repository: the revision's own params and dvc.yaml, the side's metrics."""
+    shutil.rmtree(compare / "metrics", ignore_errors=True)
+    if (side / "metrics").is_dir():
+        shutil.copytree(side / "metrics", compare / "metrics")
+    shutil.copy(side / "dvc.yaml", compare / "dvc.yaml")
+    (compare / "params.yaml").write_text(original_params)
+    sh(["git", "rm", "-r", "-q", "--cached", "--ignore-unmatch", "."], compare)  # re-hash: copies keep old mtimes
+    sh(["git", "add", "-A"], compare)
+    sh(["git", "-c", "user.name=report", "-c", "user.email=report@localhost", "commit", "-q", "--allow-empty", "-m", tag], compare)
+    sh(["git", "tag", tag], compare)
+
+
+def diff_section(title: str, markdown: str) -> str:
+    """A dvc diff table, or "no change" when it has no rows."""
+    rows = [line for line in markdown.strip().splitlines() if line.startswith("|")][2:]
+    return f"### {title}\n\n{markdown.strip() if rows else 'no change'}\n"
+
+
+def build_report(repository: Path, base: str, head: str, out: Path, committed: bool) -> str:
+    names = {side: sh(["git", "rev-parse", "--short", revision], repository).strip() for side, revision in (("base", base), ("head", head))}
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        sides, ran, errors = {}, [], {}
+        for side, revision in (("base", base), ("head", head)):
+            sides[side] = snapshot(repository, revision, scratch / side)
+            original = (sides[side] / "params.yaml").read_text()
+            if not committed:
+                profile = yaml.safe_load((sides[side] / PROFILE).read_text())
+                ran, errors[side] = run_reduced(sides[side], repository / ".dvc" / "cache", profile)
+            sides[side] = (sides[side], original)
+        compare = scratch / "compare"
+        compare.mkdir()
+        sh(["git", "init", "-q"], compare)
+        sh(["dvc", "init", "-q"], compare)
+        for side in ("base", "head"):
+            commit_side(compare, *sides[side], side)
+        params = sh(["dvc", "params", "diff", "base", "head", "--md"], compare)
+        metrics = sh(["dvc", "metrics", "diff", "base", "head", "--md", "--precision", "4"], compare)
+        figures = []
+        for figure in FIGURES:
+            path = sides["head"][0] / "plots" / "figures" / figure
+            if path.is_file():
+                (out / "figures").mkdir(exist_ok=True)
+                shutil.copy(path, out / "figures" / figure)
+                figures.append(f"![{figure}](figures/{figure})")
+        for side in ("base", "head"):
+            sh(["git", "worktree", "remove", "--force", str(scratch / side)], repository)
+    what = "metrics committed at each revision (full runs)" if committed else f"reduced configuration (`{PROFILE}`) run at both revisions"
+    lines = [f"## Pipeline report: {names['base']} (base) -> {names['head']} (head)", "", f"Compared: {what}.", ""]
+    lines += [diff_section("Params changed", params), diff_section("Metrics changed", metrics)]
+    if not committed:
+        stages = "\n".join(f"- `{stage}`" for stage in ran) or "none: every stage was restored from the DVC cache"
+        lines += [f"### Stages run for head\n\n{stages}\n"]
+        for side, messages in errors.items():
+            if messages:
+                lines += [f"### Failed stages ({side})", "", "```", *messages, "```", ""]
+    if figures:
+        lines += ["### Figures (head)", "", *figures, ""]
+    report = "\n".join(lines)
+    (out / "report.md").write_text(report)
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("base", help="base revision (branch, tag or commit)")
+    parser.add_argument("head", nargs="?", default="HEAD", help="head revision (default HEAD)")
+    parser.add_argument("--out", type=Path, default=Path("pr-report"), help="folder for report.md and figures/")
+    parser.add_argument("--committed", action="store_true", help="compare committed metrics; run nothing")
+    args = parser.parse_args()
+    repository = Path(sh(["git", "rev-parse", "--show-toplevel"], Path.cwd()).strip())
+    print(build_report(repository, args.base, args.head, args.out.resolve(), args.committed))
+
+
+if __name__ == "__main__":
+    main()

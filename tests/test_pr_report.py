@@ -1,0 +1,99 @@
+"""scripts/pr_report.py in a temporary git repository, and the pull-request workflow that calls it."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scripts.pr_report import PROFILE, apply_profile
+from tests.conftest import ROOT, run
+
+SCRIPT = ROOT / "scripts" / "pr_report.py"
+DVC_YAML = """stages:
+  evaluate:
+    cmd: >-
+      python -c "import json, yaml; epochs = yaml.safe_load(open('params.yaml'))['experiments']['toy']['epochs'];
+      json.dump({'score': epochs / 10}, open('metrics/toy.json', 'w'))"
+    params:
+      - experiments.toy
+    metrics:
+      - metrics/toy.json:
+          cache: false
+"""
+
+
+def commit(repository: Path, epochs: int, score: float, message: str) -> str:
+    (repository / "params.yaml").write_text(yaml.safe_dump({"experiments": {"toy": {"epochs": epochs, "seeds": [1, 2]}}}))
+    (repository / "metrics" / "toy.json").write_text(json.dumps({"score": score}))
+    run(["git", "add", "-A"], repository)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", message], repository)
+    return run(["git", "rev-parse", "HEAD"], repository).strip()
+
+
+@pytest.fixture
+def repository(tmp_path: Path) -> Path:
+    """Two commits differing in experiments.toy.epochs (2 -> 3) and the committed score (0.2 -> 0.3)."""
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "ci").mkdir()
+    (tmp_path / "dvc.yaml").write_text(DVC_YAML)
+    (tmp_path / "ci" / "reduced.yaml").write_text("experiments:\n  epochs: 1\n")
+    run(["git", "init", "-q"], tmp_path)
+    run(["dvc", "init", "-q"], tmp_path)
+    commit(tmp_path, 2, 0.2, "base")
+    commit(tmp_path, 3, 0.3, "head")
+    return tmp_path
+
+
+def report(repository: Path, *arguments: str) -> str:
+    run([sys.executable, str(SCRIPT), *arguments, "--out", "out"], repository)
+    return (repository / "out" / "report.md").read_text()
+
+
+def section(text: str, title: str) -> str:
+    return text.split(f"### {title}")[1].split("###")[0]
+
+
+def test_committed_report_names_changed_params_and_metrics_with_both_values(repository: Path):
+    text = report(repository, "HEAD~1", "HEAD", "--committed")
+    params, metrics = section(text, "Params changed"), section(text, "Metrics changed")
+    assert re.search(r"\| params.yaml\s*\| experiments.toy.epochs\s*\| 2\s*\| 3\s*\|", params), params
+    assert re.search(r"\| metrics/toy.json\s*\| score\s*\| 0.2\s*\| 0.3\s*\| 0.1\s*\|", metrics), metrics
+    assert "seeds" not in params
+
+
+def test_same_revision_says_no_change(repository: Path):
+    text = report(repository, "HEAD", "HEAD", "--committed")
+    assert section(text, "Params changed").strip() == "no change"
+    assert section(text, "Metrics changed").strip() == "no change"
+
+
+def test_reduced_run_compares_both_sides_under_the_same_reduction(repository: Path):
+    text = report(repository, "HEAD~1", "HEAD")
+    assert "experiments.toy.epochs" in section(text, "Params changed")  # the revisions' own params
+    assert section(text, "Metrics changed").strip() == "no change"  # both ran with epochs: 1
+    assert "Stages run for head" in text and "Failed stages" not in text
+    assert subprocess.run(["git", "worktree", "list"], cwd=repository, capture_output=True, text=True).stdout.count("\n") == 1
+
+
+def test_profile_reduces_every_experiment_and_every_text_dataset():
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    reduced = apply_profile(yaml.safe_load((ROOT / "params.yaml").read_text()), yaml.safe_load((ROOT / PROFILE).read_text()))
+    assert all(experiment["epochs"] == 2 and experiment["seeds"] == [1] for experiment in reduced["experiments"].values())
+    for name, dataset in reduced["datasets"].items():
+        assert dataset.get("max_texts") == (300 if dataset["kind"] in ("text", "text_folders") else None), name
+    assert reduced["experiments"]["airline-stacked"]["units"] == params["experiments"]["airline-stacked"]["units"]
+
+
+def test_workflow_parses_and_calls_only_scripts_that_exist():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pull-request.yml").read_text())
+    assert "pull_request" in workflow[True]  # YAML 1.1 reads the key `on` as True
+    assert workflow["permissions"] == {"contents": "read", "pull-requests": "write"}
+    commands = " ".join(step.get("run", "") for step in workflow["jobs"]["report"]["steps"])
+    scripts = re.findall(r"python (?:-m pip install -r )?([\w./-]+\.(?:py|txt))", commands)
+    assert "scripts/pr_report.py" in scripts and "requirements.txt" in scripts
+    assert all((ROOT / script).is_file() for script in scripts), scripts
+    assert "--out pr-report" in commands and "pr-report/report.md" in commands
