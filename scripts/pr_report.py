@@ -85,11 +85,11 @@ def build_report(repository: Path, base: str, head: str, out: Path, committed: b
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         sides, ran, errors = {}, [], {}
+        profile = None if committed else yaml.safe_load((repository / PROFILE).read_text())  # one reduction for both sides
         for side, revision in (("base", base), ("head", head)):
             sides[side] = snapshot(repository, revision, scratch / side)
             original = (sides[side] / "params.yaml").read_text()
             if not committed:
-                profile = yaml.safe_load((sides[side] / PROFILE).read_text())
                 ran, errors[side] = run_reduced(sides[side], repository / ".dvc" / "cache", profile)
             sides[side] = (sides[side], original)
         compare = scratch / "compare"
