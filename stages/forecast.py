@@ -31,7 +31,7 @@ from stages.series import (
 def train(name: str, experiment: ForecastExperiment, dataset: SeriesDataset, folder: Path) -> pd.DataFrame:
     """Fit one model per seed into `folder`; returns the loss per epoch, one column per seed."""
     series = load_prepared_series(experiment.dataset)
-    windows = make_windows(series.scaled, 0, series.train_size, experiment.look_back)
+    windows = make_windows(series.scaled, 0, series.train_size, experiment.look_back, experiment.context == "series")
     if experiment.stateful and len(windows.targets) % experiment.batch_size:
         raise PipelineError(
             f"experiments.{name}.batch_size: a stateful model needs it to divide the {len(windows.targets)} training samples"
@@ -69,14 +69,15 @@ def predict_parts(model: keras.Model, experiment: ForecastExperiment, parts: lis
 
 def evaluate(name: str, experiment: ForecastExperiment, dataset: SeriesDataset) -> str:
     series = load_prepared_series(experiment.dataset)
-    train_part = make_windows(series.scaled, 0, series.train_size, experiment.look_back)
-    test_part = make_windows(series.scaled, series.train_size, len(series.scaled), experiment.look_back)
+    history = experiment.context == "series"
+    train_part = make_windows(series.scaled, 0, series.train_size, experiment.look_back, history)
+    test_part = make_windows(series.scaled, series.train_size, len(series.scaled), experiment.look_back, history)
     actual_train, actual_test = series.values[train_part.target_index], series.values[test_part.target_index]
     per_seed, train_predictions, test_predictions = [], [], []
     for seed, model in models.load_seed_models(name, experiment.seeds).items():
         scaled_train, scaled_test = predict_parts(model, experiment, [train_part, test_part])
-        train_predictions.append(series.scaler.inverse(scaled_train))
-        test_predictions.append(series.scaler.inverse(scaled_test))
+        train_predictions.append(series.to_original(scaled_train, train_part.target_index))
+        test_predictions.append(series.to_original(scaled_test, test_part.target_index))
         per_seed.append(
             {"seed": seed, "train_rmse": rmse(actual_train, train_predictions[-1]), "test_rmse": rmse(actual_test, test_predictions[-1])}
         )

@@ -63,6 +63,8 @@ class SeriesDataset:
     train_fraction: float = 0.67
     seasonal_period: int = 12  # for the seasonal-naive baseline: 12 monthly, 7 or 365 daily
     fill: Literal["error", "drop", "previous", "interpolate"] = "error"  # what to do with empty or non-numeric values
+    log: bool = False  # model the logarithm (a seasonal swing that grows with the level becomes constant)
+    difference: int = 0  # model the change since this many steps earlier (12: same month last year); 0: the level
 
     def check(self) -> None:
         if len(self.files) != 1:
@@ -70,6 +72,8 @@ class SeriesDataset:
         _check_fraction("train_fraction", self.train_fraction)
         if self.seasonal_period < 1:
             raise ValueError("seasonal_period: must be >= 1")
+        if self.difference < 0:
+            raise ValueError("difference: must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,9 @@ class ForecastExperiment:
     batch_size: int
     seeds: list[int]
     stateful: bool = False
+    # part: windows stay inside the train or test part (the tutorial's create_dataset); series: a
+    # window may reach back into earlier months, so every month of the test part is forecast
+    context: Literal["part", "series"] = "part"
     learning_rate: float = 0.001
     description: str = ""
 

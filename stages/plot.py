@@ -92,8 +92,10 @@ def plot_bars_with_baselines(
 
 
 def draw_figures(folder: Path) -> int:
-    experiments = load_params().experiments
-    forecasts: dict[str, dict[str, dict]] = {}
+    params = load_params()
+    experiments = params.experiments
+    forecasts: dict[str, dict[str, dict]] = {}  # one RMSE chart per series file, named after its first dataset
+    charts: dict[str, str] = {}
     classifiers: dict[str, dict] = {}
     for name, experiment in experiments.items():
         metrics_path = METRICS_DIR / f"{name}.json"
@@ -103,7 +105,8 @@ def draw_figures(folder: Path) -> int:
         table_path = PLOTS_DIR / experiment.task / f"{name}.csv"
         if experiment.task == "forecast":
             plot_predictions(name, pd.read_csv(table_path), folder / f"{name}-predictions.png")
-            forecasts.setdefault(experiment.dataset, {})[name] = read_json(metrics_path)
+            chart = charts.setdefault(params.dataset(experiment.dataset).files[0].sha256, experiment.dataset)
+            forecasts.setdefault(chart, {})[name] = read_json(metrics_path)
         elif experiment.task == "classify":
             plot_confusion(name, pd.read_csv(table_path, dtype=str, keep_default_na=False), folder / f"{name}-confusion.png")
             classifiers[name] = read_json(metrics_path)

@@ -23,7 +23,7 @@ import pandas as pd
 from stages import models
 from stages.io import MODELS_DIR, PipelineError, exit_on_error, read_json, write_atomic
 from stages.params import ClassifyExperiment, ForecastExperiment, GenerateExperiment, Sample, load_params
-from stages.series import load_prepared_series, model_inputs
+from stages.series import load_prepared_series, make_windows, model_inputs
 from stages.text import OOV, Vocabulary
 
 MODE_OPTIONS = {
@@ -72,21 +72,22 @@ def forecast(name: str, experiment: ForecastExperiment, steps: int, values: list
         raise PipelineError(f"experiments.{name}.batch_size: a stateful model forecasts step by step only with batch_size 1")
     series = load_prepared_series(experiment.dataset)
     history = series.values if values is None else np.asarray(values, dtype="float64")
-    if len(history) < experiment.look_back:
-        raise PipelineError(f"--values: {name} needs at least look_back = {experiment.look_back} values, got {len(history)}")
-    scaled = list(series.scaler.transform(history))
+    needed = experiment.look_back + series.transform.difference
+    if len(history) < needed:
+        parts = f"look_back {experiment.look_back} + difference {series.transform.difference}"
+        raise PipelineError(f"--values: {name} needs at least {needed} values ({parts}), got {len(history)}")
     runs = []
     for model in models.load_seed_models(name, experiment.seeds).values():
         models.reset_states(model)
-        context = list(scaled)
-        if experiment.stateful:  # carry the state through the history first, as evaluation does
-            for start in range(len(context) - experiment.look_back):
-                window = np.array([context[start : start + experiment.look_back]])
-                model(model_inputs(window, experiment.framing), training=False)
+        if experiment.stateful and len(history) > needed:  # carry the state through the history first, as evaluation does
+            for window in make_windows(series.scale(history), 0, len(history), experiment.look_back, history=True).inputs:
+                model(model_inputs(window[np.newaxis], experiment.framing), training=False)
+        extended = history
         for _ in range(steps):
-            window = np.array([context[-experiment.look_back :]])
-            context.append(float(np.asarray(model(model_inputs(window, experiment.framing), training=False))[0, 0]))
-        runs.append(series.scaler.inverse(np.array(context[len(scaled) :])))
+            window = series.scale(extended)[np.newaxis, -experiment.look_back :]
+            scaled = np.asarray(model(model_inputs(window, experiment.framing), training=False))[0]
+            extended = np.append(extended, series.to_original(scaled, [len(extended)], extended))
+        runs.append(extended[len(history) :])
     times = future_times(series.time, steps) if values is None else [f"t+{step}" for step in range(1, steps + 1)]
     return pd.DataFrame({"time": times, "value": np.round(np.mean(runs, axis=0), 2)})
 

@@ -1,8 +1,9 @@
 """Stage preprocess@<dataset>: read the raw files once, validate them, split them, and write
 data/prepared/<dataset>/ for the experiments to encode.
 
-- series: the scaler is fitted on the training part only (the write-ups fit it on all the data,
-  which leaks the test range into training); writes the scaled series and the scaler.
+- series: optionally log-transformed and seasonally differenced, then scaled with a scaler
+  fitted on the training part only (the write-ups fit it on all the data, which leaks the test
+  range into training); writes the scaled series, the scaler and the transform.
 - text: labelled texts, empty ones dropped, split once into train / validation / test;
   writes texts.csv (split, label index, text) and labels.json.
 - corpus: header/footer stripped, the last documents held out; writes corpus.json.
@@ -22,7 +23,7 @@ import pandas as pd
 
 from stages.io import PREPARED_DIR, RAW_DIR, PipelineError, exit_on_error, replace_directory, write_atomic, write_json, write_npz
 from stages.params import CorpusDataset, SeriesDataset, TextDataset, TextFoldersDataset, load_params
-from stages.series import MinMaxScaler, train_size
+from stages.series import MinMaxScaler, Transform, train_size
 
 
 def read_table(path: Path, delimiter: str, quoting: str = "minimal") -> pd.DataFrame:
@@ -86,9 +87,17 @@ def prepare_series(name: str, dataset: SeriesDataset, folder: Path) -> str:
         raise PipelineError(
             f"datasets.{name}.train_fraction: {len(values)} points split {size}/{len(values) - size}; each part needs at least 3"
         )
-    scaler = MinMaxScaler.fit(values[:size])
-    write_npz(folder / "series.npz", time=times, values=values, scaled=scaler.transform(values))
-    write_json(folder / "scaler.json", {"minimum": scaler.minimum, "maximum": scaler.maximum, "train_size": size})
+    if dataset.log and np.min(values) <= 0:
+        row = int(np.argmax(values <= 0))
+        raise PipelineError(f"datasets.{name}.log: needs positive values, row {row + 1} is {values[row]:g}")
+    if size - dataset.difference < 3:
+        raise PipelineError(f"datasets.{name}.difference: {dataset.difference} leaves fewer than 3 of the {size} training points")
+    transform = Transform(dataset.log, dataset.difference)
+    modelled = transform.forward(values)
+    scaler = MinMaxScaler.fit(modelled[:size])
+    write_npz(folder / "series.npz", time=times, values=values, scaled=scaler.transform(modelled))
+    meta = {"minimum": scaler.minimum, "maximum": scaler.maximum, "train_size": size, "log": dataset.log, "difference": dataset.difference}
+    write_json(folder / "scaler.json", meta)
     return f"{len(values)} points, {size} train / {len(values) - size} test"
 
 

@@ -19,7 +19,7 @@ class MinMaxScaler:
 
     @classmethod
     def fit(cls, values: np.ndarray) -> MinMaxScaler:
-        minimum, maximum = float(np.min(values)), float(np.max(values))
+        minimum, maximum = float(np.nanmin(values)), float(np.nanmax(values))
         if maximum == minimum:
             raise PipelineError("cannot scale a constant training series (min == max)")
         return cls(minimum, maximum)
@@ -43,20 +43,27 @@ class Windows:
     target_index: np.ndarray  # position of each target in the whole series
 
 
-def make_windows(series: np.ndarray, start: int, stop: int, look_back: int) -> Windows:
-    """The tutorial's `create_dataset` on series[start:stop], with its alignment.
+def make_windows(series: np.ndarray, start: int, stop: int, look_back: int, history: bool = False) -> Windows:
+    """Windows of `look_back` points and the point after each, for the targets in series[start:stop].
 
-    Like the tutorial, windows never cross the train/test boundary and the last possible
-    sample of each part is dropped (`range(len(part) - look_back - 1)`), so our test targets
-    are exactly the ones the published RMSE figures were computed on.
+    `history=False` is the tutorial's `create_dataset` with its alignment: windows never cross
+    the train/test boundary and the last possible sample of each part is dropped
+    (`range(len(part) - look_back - 1)`), so test targets are the ones the published RMSE figures
+    used. `history=True` lets a window reach back before `start` (those months are known when
+    the forecast is made), so every point of the part is a target. Windows over undefined
+    (NaN) points, such as the first season of a differenced series, are skipped either way.
     """
-    part = np.asarray(series[start:stop], dtype="float64")
-    count = len(part) - look_back - 1
-    if count < 1:
-        raise PipelineError(f"look_back {look_back} leaves no samples in a part of {len(part)} points (need look_back <= {len(part) - 2})")
-    offsets = np.arange(count)
-    inputs = np.stack([part[offset : offset + look_back] for offset in offsets])
-    return Windows(inputs, part[offsets + look_back], start + offsets + look_back)
+    values = np.asarray(series, dtype="float64")
+    if history:
+        targets = np.arange(max(start, look_back), stop)
+    else:
+        targets = np.arange(start + look_back, stop - 1)
+    inputs = np.stack([values[target - look_back : target] for target in targets]) if len(targets) else np.empty((0, look_back))
+    defined = np.all(np.isfinite(inputs), axis=1) & np.isfinite(values[targets])
+    if not defined.any():
+        hint = "" if history else f" (need look_back <= {stop - start - 2})"
+        raise PipelineError(f"look_back {look_back} leaves no samples in a part of {stop - start} points{hint}")
+    return Windows(inputs[defined], values[targets[defined]], targets[defined])
 
 
 def model_inputs(inputs: np.ndarray, framing: Literal["features", "timesteps"]) -> np.ndarray:
@@ -83,12 +90,53 @@ def rmse(actual: np.ndarray, predicted: np.ndarray) -> float:
 
 
 @dataclass(frozen=True)
+class Transform:
+    """What the model sees before scaling. `log` turns a seasonal swing that grows with the level
+    (the airline's) into a constant one; `difference` models the change since that many steps
+    earlier (12: same month last year), which removes the trend and the season the scaler
+    cannot extrapolate. The default is the level itself, as in the write-ups."""
+
+    log: bool = False
+    difference: int = 0
+
+    def level(self, values: np.ndarray) -> np.ndarray:
+        values = np.asarray(values, dtype="float64")
+        return np.log(values) if self.log else values
+
+    def forward(self, values: np.ndarray) -> np.ndarray:
+        """Same length as `values`; the first `difference` points are NaN (nothing to subtract)."""
+        level = self.level(values)
+        if not self.difference:
+            return level
+        changes = np.full(len(level), np.nan)
+        changes[self.difference :] = level[self.difference :] - level[: -self.difference]
+        return changes
+
+    def inverse(self, modelled: np.ndarray, values: np.ndarray, target_index: np.ndarray) -> np.ndarray:
+        """Original units for modelled values at `target_index`, from the actual earlier `values`."""
+        level = np.asarray(modelled, dtype="float64")
+        if self.difference:
+            level = level + self.level(values)[np.asarray(target_index) - self.difference]
+        return np.exp(level) if self.log else level
+
+
+@dataclass(frozen=True)
 class PreparedSeries:
     time: np.ndarray
     values: np.ndarray  # original units
-    scaled: np.ndarray
+    scaled: np.ndarray  # transformed, then scaled; NaN where the transform is undefined
     scaler: MinMaxScaler
+    transform: Transform
     train_size: int
+
+    def scale(self, values: np.ndarray) -> np.ndarray:
+        """Original values -> what the model reads, with this series' transform and scaler."""
+        return self.scaler.transform(self.transform.forward(values))
+
+    def to_original(self, scaled: np.ndarray, target_index: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
+        """Model outputs for `target_index` -> original units (`values`: the series they continue)."""
+        history = self.values if values is None else values
+        return self.transform.inverse(self.scaler.inverse(scaled), history, target_index)
 
 
 def load_prepared_series(dataset: str) -> PreparedSeries:
@@ -100,4 +148,5 @@ def load_prepared_series(dataset: str) -> PreparedSeries:
     except FileNotFoundError:
         raise PipelineError(f"{folder}: not prepared yet (run: dvc repro preprocess@{dataset})") from None
     scaler = MinMaxScaler(meta["minimum"], meta["maximum"])
-    return PreparedSeries(arrays["time"], arrays["values"], arrays["scaled"], scaler, int(meta["train_size"]))
+    transform = Transform(meta["log"], meta["difference"])
+    return PreparedSeries(arrays["time"], arrays["values"], arrays["scaled"], scaler, transform, int(meta["train_size"]))

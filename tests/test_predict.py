@@ -34,10 +34,28 @@ def test_forecast_continues_the_monthly_series(airline_window):
 def test_forecast_from_given_values(airline_window):
     table = predict.forecast("airline-window", airline_window, 2, [400.0, 420.0, 450.0])
     assert list(table.time) == ["t+1", "t+2"] and np.all(np.isfinite(table.value))
-    with pytest.raises(PipelineError, match=r"--values: airline-window needs at least look_back = 3 values, got 2"):
+    with pytest.raises(PipelineError, match=r"--values: airline-window needs at least 3 values \(look_back 3 \+ difference 0\), got 2"):
         predict.forecast("airline-window", airline_window, 2, [400.0, 420.0])
     with pytest.raises(PipelineError, match=r"--steps must be > 0, got 0"):
         predict.forecast("airline-window", airline_window, 0, None)
+
+
+def test_stateful_forecast_of_a_differenced_log_series(airline_raw, workdir):
+    params = load_params(ROOT / "params.yaml")
+    raw = workdir / "data" / "raw" / "airline-seasonal"
+    shutil.copytree(airline_raw, raw)
+    prepare_series("airline-seasonal", params.dataset("airline-seasonal"), workdir / "data" / "prepared" / "airline-seasonal")
+    name = "airline-stateful-seasonal"
+    experiment = dataclasses.replace(params.experiment(name), epochs=2, seeds=[7])
+    (workdir / "models" / name).mkdir(parents=True)
+    forecast.train(name, experiment, params.dataset("airline-seasonal"), workdir / "models" / name)
+    table = predict.forecast(name, experiment, 12, None)
+    assert list(table.time)[:2] == ["1961-01", "1961-02"]
+    assert table.value.between(300, 900).all()  # a year after 1960's 390-622 passengers
+    recent = [float(value) for value in range(300, 324)]
+    assert np.isfinite(predict.forecast(name, experiment, 2, recent).value).all()
+    with pytest.raises(PipelineError, match=r"needs at least 24 values \(look_back 12 \+ difference 12\), got 23"):
+        predict.forecast(name, experiment, 2, recent[1:])
 
 
 def test_classify_gives_a_label_and_probabilities(workdir):

@@ -6,6 +6,7 @@ from stages.io import PipelineError, read_json
 from stages.preprocess import prepare_series
 from stages.series import (
     MinMaxScaler,
+    Transform,
     load_prepared_series,
     make_windows,
     model_inputs,
@@ -99,3 +100,57 @@ def test_preprocess_fits_the_scaler_on_the_training_part_only(airline_raw, workd
     assert series.scaled[:96].min() == 0.0 and series.scaled[:96].max() == 1.0
     assert list(series.time[:2]) == ["1949-01", "1949-02"] and series.values[0] == 112.0
     assert read_json(workdir / "data" / "prepared" / "airline" / "scaler.json")["train_size"] == 96
+
+
+def test_log_seasonal_difference_round_trips_to_original_units():
+    values = np.array([112.0, 118, 132, 129, 121, 135, 148, 148, 136, 119, 104, 118, 115, 126, 141, 135])
+    transform = Transform(log=True, difference=12)
+    changes = transform.forward(values)
+    assert np.isnan(changes[:12]).all()
+    np.testing.assert_allclose(changes[12:], np.log(values[12:] / values[:4]))
+    targets = np.arange(12, 16)
+    np.testing.assert_allclose(transform.inverse(changes[targets], values, targets), values[targets])
+    np.testing.assert_array_equal(Transform().forward(values), values)
+
+
+def test_windows_with_history_reach_back_and_skip_undefined_points():
+    series = np.concatenate([np.full(2, np.nan), np.arange(2.0, 12.0)])
+    windows = make_windows(series, 8, 12, 3, history=True)
+    np.testing.assert_array_equal(windows.target_index, [8, 9, 10, 11])  # every point of the part, the last included
+    np.testing.assert_array_equal(windows.inputs[0], [5, 6, 7])  # from before the part's start
+    first = make_windows(series, 0, 8, 3, history=True)
+    np.testing.assert_array_equal(first.target_index, [5, 6, 7])  # windows over the undefined start are skipped
+    assert np.isfinite(first.inputs).all()
+
+
+def test_seasonal_dataset_scales_the_training_changes_and_inverts_to_passengers(airline_raw, workdir):
+    from stages.params import load_params
+    from tests.conftest import ROOT
+
+    dataset = load_params(ROOT / "params.yaml").dataset("airline-seasonal")
+    target = workdir / "data" / "raw" / "airline-seasonal"
+    target.mkdir(parents=True)
+    (target / "airline-passengers.csv").write_bytes((airline_raw / "airline-passengers.csv").read_bytes())
+    prepare_series("airline-seasonal", dataset, workdir / "data" / "prepared" / "airline-seasonal")
+    series = load_prepared_series("airline-seasonal")
+    assert np.isnan(series.scaled[:12]).all()
+    assert np.nanmin(series.scaled[:96]) == 0.0 and np.nanmax(series.scaled[:96]) == 1.0
+    # Predicting "this month's yearly change = last month's" must give y[t-12] * y[t-1] / y[t-13].
+    test_part = make_windows(series.scaled, 96, 144, 12, history=True)
+    np.testing.assert_array_equal(test_part.target_index, np.arange(96, 144))
+    predicted = series.to_original(test_part.inputs[:, -1], test_part.target_index)
+    index, values = test_part.target_index, series.values
+    np.testing.assert_allclose(predicted, values[index - 12] * values[index - 1] / values[index - 13])
+
+
+def test_log_of_a_non_positive_value_is_a_clear_error(workdir):
+    from stages.params import SeriesDataset, SourceFile
+
+    folder = workdir / "data" / "raw" / "counts"
+    folder.mkdir(parents=True)
+    (folder / "counts.csv").write_text("value\n" + "\n".join(["5", "3", "0", "4", "6", "7"]) + "\n")
+    source = SourceFile("counts.csv", "file:counts.csv", "0" * 64)
+    dataset = SeriesDataset("series", [source], "value", train_fraction=0.5, log=True)
+    with pytest.raises(PipelineError, match=r"datasets.counts.log: needs positive values, row 3 is 0"):
+        prepare_series("counts", dataset, workdir / "data" / "prepared" / "counts")
+    assert not (workdir / "data" / "prepared" / "counts" / "series.npz").exists()
