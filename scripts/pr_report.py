@@ -45,14 +45,38 @@ def apply_profile(params: dict, profile: dict) -> dict:
 
 
 def run_reduced(worktree: Path, cache: Path, profile: dict) -> tuple[list[str], list[str]]:
-    """Reduce the worktree's params, `dvc repro --keep-going` with the shared cache: the stages
-    that ran, and DVC's error lines for any that failed (the others still run)."""
+    """Reduce the worktree's params and reproduce with the shared cache, `--keep-going`: the
+    stages that ran, and DVC's error lines for any that failed (the others still run).
+
+    Most of a reduced stage is TensorFlow's start-up, one core's work, so once the data stages
+    are done the experiments run in two `dvc repro --single-item` processes side by side (single
+    items, so neither takes the other's locks on shared upstream outputs; DVC serialises their
+    dvc.lock updates, and `--wait-for-lock` makes each wait for the other instead of failing)."""
     params_path = worktree / "params.yaml"
-    params_path.write_text(yaml.safe_dump(apply_profile(yaml.safe_load(params_path.read_text()), profile), sort_keys=False))
+    params = apply_profile(yaml.safe_load(params_path.read_text()), profile)
+    params_path.write_text(yaml.safe_dump(params, sort_keys=False))
     sh(["dvc", "cache", "dir", "--local", str(cache)], worktree)
-    result = subprocess.run(["dvc", "repro", "--keep-going"], cwd=worktree, capture_output=True, text=True)
-    errors = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("ERROR")]
-    return re.findall(r"Running stage '([^']+)'", result.stdout), errors
+    stages = sh(["dvc", "stage", "list", "--name-only"], worktree).split()
+    data = [stage for stage in stages if stage.split("@")[0] in ("download", "download-resource", "preprocess")]
+    experiments = list(params.get("experiments", {}))
+    halves = [[f"{stage}@{name}" for name in experiments[side::2] for stage in ("train", "evaluate")] for side in (0, 1)]
+    repro = ["dvc", "--wait-for-lock", "repro", "--keep-going"]
+    outputs = [_run([*repro, *data], worktree)] if data else []
+    processes = [_start([*repro, "--single-item", *half], worktree) for half in halves if half and set(half) <= set(stages)]
+    outputs += [process.communicate()[0] for process in processes]
+    outputs.append(_run(repro, worktree))  # the summary plots, and any stage outside the experiments
+    text = "\n".join(outputs)
+    ran = list(dict.fromkeys(re.findall(r"Running stage '([^']+)'", text)))
+    errors = list(dict.fromkeys(line for line in text.splitlines() if line.startswith("ERROR")))
+    return ran, errors
+
+
+def _start(command: list[str], cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _run(command: list[str], cwd: Path) -> str:
+    return _start(command, cwd).communicate()[0]
 
 
 def snapshot(repository: Path, revision: str, folder: Path) -> Path:

@@ -1,32 +1,45 @@
 """End to end: the real `dvc repro` on the pull-request configuration (ci/reduced.yaml: 2 epochs,
-one seed, at most 300 texts per split) in a temporary copy of the project, data from the mirror."""
+one seed, at most 300 texts per split), run the way the pull-request report runs it, in a
+temporary copy of the project, data from the mirror.
+
+To stay within the CI time budget it runs the first experiment of each dataset: every dataset,
+task and stage goes through DVC; the other variants differ only in model params, which the unit
+tests build and train (tests/test_forecast.py, tests/test_text_tasks.py)."""
 
 import json
 import math
-import os
 from pathlib import Path
 
 import pytest
 import yaml
 
-from scripts.pr_report import PROFILE, apply_profile
+from scripts.pr_report import PROFILE, run_reduced
 from stages.params import parse_params
-from tests.conftest import ROOT, copy_project, run
+from tests.conftest import ROOT, copy_project, mirror_path, run
+
+
+def one_experiment_per_dataset(experiments: dict) -> dict:
+    first = {}
+    for name, experiment in experiments.items():
+        first.setdefault(experiment["dataset"], name)
+    return {name: experiments[name] for name in first.values()}
 
 
 @pytest.fixture(scope="module")
 def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.conftest import mirror_path
-
     mirror = mirror_path()
     if mirror is None:
         pytest.skip("no data mirror: set DATA_MIRROR or place the mirror at ../shared/data")
     project = tmp_path_factory.mktemp("project")
     copy_project(project)
-    params = apply_profile(yaml.safe_load((project / "params.yaml").read_text()), yaml.safe_load((ROOT / PROFILE).read_text()))
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["experiments"] = one_experiment_per_dataset(params["experiments"])
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    env = os.environ | {"DATA_MIRROR": str(mirror)}
-    run(["dvc", "repro"], project, env)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATA_MIRROR", str(mirror))
+        ran, errors = run_reduced(project, project / ".dvc" / "cache", yaml.safe_load((ROOT / PROFILE).read_text()))
+    assert not errors, errors
+    assert {f"evaluate@{name}" for name in params["experiments"]} <= set(ran) and ran[-1] == "plot", ran
     return project
 
 
@@ -37,6 +50,13 @@ KEYS = {
     "generate": {"perplexity", "perplexity_std", "next_word_accuracy", "next_word_accuracy_std", "validation_oov_rate"}
     | {"validation_targets", "seeds"},
 }
+
+
+def test_every_dataset_is_run(reproduced: Path):
+    params = parse_params(yaml.safe_load((reproduced / "params.yaml").read_text()))
+    full = parse_params(yaml.safe_load((ROOT / "params.yaml").read_text()))
+    assert {experiment.dataset for experiment in params.experiments.values()} == set(full.datasets)
+    assert {experiment.task for experiment in params.experiments.values()} == {"forecast", "classify", "generate"}
 
 
 def test_every_experiment_has_finite_metrics_with_all_keys(reproduced: Path):
