@@ -12,7 +12,6 @@ import hashlib
 import os
 import shutil
 import sys
-import tarfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -57,21 +56,8 @@ def _fetch_url(source: SourceFile, target: Path, tried: str = "") -> str:
     return source.sha256
 
 
-def extract(archive: Path, folder: Path) -> None:
-    """Unpack a tar archive with the "data" filter: no member may leave `folder`, no device
-    files, no links pointing outside. The archive itself is removed afterwards."""
-    try:
-        with tarfile.open(archive) as tar:
-            tar.extractall(folder, filter="data")
-    except tarfile.FilterError as error:
-        raise PipelineError(f"{archive.name}: unsafe member refused ({error})") from None
-    except (tarfile.TarError, EOFError, OSError) as error:
-        raise PipelineError(f"{archive.name}: cannot extract ({error})") from None
-    archive.unlink()
-
-
 def fetch(dataset: str, sources: list[SourceFile], folder: Path, mirror: Path | None) -> None:
-    """Fetch, verify and (where asked) extract every source file into `folder`."""
+    """Fetch and verify every source file into `folder`."""
     for source in sources:
         target = folder / source.name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -86,8 +72,6 @@ def fetch(dataset: str, sources: list[SourceFile], folder: Path, mirror: Path | 
         if actual != expected:
             raise PipelineError(f"{source.name}: sha256 mismatch for dataset {dataset} (expected {expected}, got {actual})")
         os.chmod(target, 0o644)
-        if source.extract:
-            extract(target, folder)
 
 
 @exit_on_error

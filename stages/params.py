@@ -38,13 +38,12 @@ def _check_file(name: str, sha256: str) -> None:
 @dataclass(frozen=True)
 class SourceFile:
     """One file of a dataset. Online it comes from `url`; from a mirror, the first of this file
-    and its `alternatives` found under DATA_MIRROR. `extract: true` unpacks a tar archive."""
+    and its `alternatives` found under DATA_MIRROR."""
 
     name: str
     url: str
     sha256: str
     mirror: str | None = None  # path under DATA_MIRROR; default <dataset>/<name>
-    extract: bool = False
     alternatives: list[Alternative] = field(default_factory=list)
 
     def check(self) -> None:
@@ -144,8 +143,10 @@ class TextDataset:
 
 @dataclass(frozen=True)
 class TextFoldersDataset:
-    """Labelled texts as files <root>/<train|test>/<label>/*.txt (the IMDB layout): the folders
-    give the labels and the train/test split; validation is carved from train, stratified."""
+    """Labelled texts as files <root>/<train|test>/<label>/*.txt (the IMDB layout) in one tar
+    archive, read from the archive itself (unpacked, IMDB's 50,000 small files made every `dvc
+    status` walk them): the folders give the labels and the train/test split; validation is
+    carved from train, stratified."""
 
     kind: Literal["text_folders"]
     files: list[SourceFile]
@@ -156,6 +157,8 @@ class TextFoldersDataset:
     max_texts: int | None = None  # keep a seeded sample of at most this many texts per split (quick runs)
 
     def check(self) -> None:
+        if len(self.files) != 1:
+            raise ValueError("files: a text_folders dataset has exactly one tar archive")
         if self.max_texts is not None and self.max_texts < 1:
             raise ValueError("max_texts: must be >= 1")
         if len(self.labels) < 2:

@@ -16,7 +16,8 @@ import argparse
 import csv
 import math
 import re
-from pathlib import Path
+import tarfile
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
@@ -193,24 +194,43 @@ def prepare_texts(name: str, dataset: TextDataset, folder: Path) -> str:
     return write_texts(folder, parts, classes, label_index, texts, dataset)
 
 
-def prepare_text_folders(name: str, dataset: TextFoldersDataset, folder: Path) -> str:
-    """Read <root>/<split>/<label>/*.txt once into one table; validation is carved from train."""
-    root = RAW_DIR / name / dataset.root
+def read_text_folders(path: Path, dataset: TextFoldersDataset) -> list[tuple[str, str, str]]:
+    """(split, label, text) of every <root>/<split>/<label>/*.txt member, in the order of the
+    unpacked folders (split, then label, then file name). A member with an absolute path or `..`
+    means a corrupt or hostile archive, so it stops the stage even though nothing is unpacked."""
+    folders = {f"{dataset.root}/{split}/{label}": (split, label) for split in ("train", "test") for label in dataset.labels}
+    members = []
+    try:
+        with tarfile.open(path) as tar:
+            for member in tar:
+                if member.name.startswith("/") or ".." in PurePosixPath(member.name).parts:
+                    raise PipelineError(f"{path}: unsafe member {member.name!r} refused")
+                folder, _, file_name = member.name.rpartition("/")
+                if member.isfile() and folder in folders and file_name.endswith(".txt"):
+                    members.append((folder, file_name, tar.extractfile(member).read()))
+    except (tarfile.TarError, EOFError, OSError) as error:
+        raise PipelineError(f"{path}: cannot read the archive ({error})") from None
+    found = {folder for folder, _, _ in members}
+    missing = [folder for folder in folders if folder not in found]
+    if missing:
+        expected = f"{dataset.root}/{{train,test}}/{{{','.join(dataset.labels)}}}"
+        raise PipelineError(f"{path}: {missing[0]}: review folder missing (expected {expected})")
+    order = list(folders)
     rows = []
-    for split in ("train", "test"):
-        for label in dataset.labels:
-            label_folder = root / split / label
-            if not label_folder.is_dir():
-                raise PipelineError(
-                    f"{label_folder}: review folder missing (expected {dataset.root}/{{train,test}}/{{{','.join(dataset.labels)}}})"
-                )
-            for path in sorted(label_folder.glob("*.txt")):
-                try:
-                    rows.append((split, label, path.read_bytes().decode("utf-8")))
-                except UnicodeDecodeError as error:
-                    raise PipelineError(f"{path}: not valid UTF-8 at byte {error.start}") from None
+    for folder, file_name, data in sorted(members, key=lambda member: (order.index(member[0]), member[1])):
+        try:
+            rows.append((*folders[folder], data.decode("utf-8")))
+        except UnicodeDecodeError as error:
+            raise PipelineError(f"{path}: {folder}/{file_name}: not valid UTF-8 at byte {error.start}") from None
+    return rows
+
+
+def prepare_text_folders(name: str, dataset: TextFoldersDataset, folder: Path) -> str:
+    """Read the review archive once into one table; validation is carved from train."""
+    path = RAW_DIR / name / dataset.files[0].name
+    rows = read_text_folders(path, dataset)
     table = pd.DataFrame(rows, columns=["split", "label", "text"])
-    classes, label_index = index_labels(table.label, root, "label folder")
+    classes, label_index = index_labels(table.label, path, "label folder")
     train_rows = np.flatnonzero(table.split == "train")
     group_of_row, groups, group_label = _groups(table.text.iloc[train_rows], label_index[train_rows])
     _, validation = _holdout(name, groups, group_label, dataset.validation_fraction, dataset.split_seed)

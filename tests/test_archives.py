@@ -1,8 +1,9 @@
-"""IMDB-style data: a tar archive of <root>/<split>/<label>/*.txt files, extracted safely and
-read once into one table."""
+"""IMDB-style data: a tar archive of <root>/<split>/<label>/*.txt files, kept as downloaded and
+read straight from the archive into one table."""
 
 import hashlib
 import io
+import re
 import tarfile
 from pathlib import Path
 
@@ -43,23 +44,10 @@ def fetch_archive(tmp_path: Path, **options) -> Path:
     mirror = tmp_path / "mirror" / "toy"
     mirror.mkdir(parents=True)
     sha256 = make_archive(mirror / "reviews.tar.gz", **options)
-    source = SourceFile(name="reviews.tar.gz", url="https://example.invalid/reviews.tar.gz", sha256=sha256, extract=True)
+    source = SourceFile(name="reviews.tar.gz", url="https://example.invalid/reviews.tar.gz", sha256=sha256)
     raw = tmp_path / "data" / "raw" / "toy"
     download.replace_directory(raw, lambda folder: download.fetch("toy", [source], folder, tmp_path / "mirror"))
     return raw
-
-
-def test_archive_is_extracted_and_removed(tmp_path: Path):
-    raw = fetch_archive(tmp_path)
-    assert not (raw / "reviews.tar.gz").exists()
-    assert (raw / "aclImdb" / "train" / "pos" / "0_7.txt").read_text() == "A great film.<br />Loved it"
-
-
-def test_member_escaping_the_folder_is_refused_and_nothing_is_published(tmp_path: Path):
-    with pytest.raises(PipelineError, match=r"reviews.tar.gz: unsafe member refused"):
-        fetch_archive(tmp_path, extra={"../escaped.txt": b"gotcha"})
-    assert not (tmp_path / "data" / "raw" / "escaped.txt").exists()
-    assert not (tmp_path / "data" / "raw" / "toy").exists()
 
 
 def test_a_mirror_alternative_with_its_own_checksum_is_accepted(tmp_path: Path):
@@ -70,11 +58,10 @@ def test_a_mirror_alternative_with_its_own_checksum_is_accepted(tmp_path: Path):
         name="upstream.tar.gz",
         url="https://example.invalid/upstream.tar.gz",
         sha256="0" * 64,
-        extract=True,
         alternatives=[Alternative(name="repacked.tar.gz", sha256=sha256)],
     )
     download.fetch("toy", [source], tmp_path / "raw", tmp_path / "mirror")
-    assert (tmp_path / "raw" / "aclImdb" / "test" / "neg" / "1_7.txt").read_text() == "Boring"
+    assert (tmp_path / "raw" / "upstream.tar.gz").read_bytes() == (mirror / "repacked.tar.gz").read_bytes()
 
 
 def dataset() -> TextFoldersDataset:
@@ -98,3 +85,19 @@ def test_missing_review_folder_is_a_clear_error(tmp_path: Path, monkeypatch: pyt
     with pytest.raises(PipelineError, match=r"aclImdb/test/neg: review folder missing"):
         prepare_text_folders("toy", dataset(), tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", ["../escaped.txt", "/etc/escaped.txt", "aclImdb/train/../../escaped.txt"])
+def test_member_escaping_the_folder_is_refused_and_nothing_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str):
+    fetch_archive(tmp_path, extra={name: b"gotcha"})
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PipelineError, match=rf"reviews.tar.gz: unsafe member '{re.escape(name)}' refused"):
+        prepare_text_folders("toy", dataset(), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_review_that_is_not_utf8_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    fetch_archive(tmp_path, extra={"aclImdb/train/pos/99_9.txt": b"caf\xe9"})
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PipelineError, match=r"aclImdb/train/pos/99_9.txt: not valid UTF-8 at byte 3"):
+        prepare_text_folders("toy", dataset(), tmp_path / "out")
