@@ -4,7 +4,8 @@
 
 Runs the reduced CI configuration (ci/reduced.yaml: every experiment, few epochs, one seed,
 sampled texts) at BASE and at HEAD, each in a temporary git worktree that shares this
-repository's DVC cache, so stages a revision did not change are restored rather than rerun.
+repository's DVC cache (preprocess stages come back from DVC's run-cache; train and evaluate,
+having uncached outputs that are not plots or metrics, always run).
 Then writes OUT/report.md: `dvc params diff` (the revisions' own params.yaml) and `dvc metrics
 diff` (the reduced runs) between the two, which stages HEAD ran, and HEAD's summary figures.
 With --committed nothing runs: the metrics committed at the two revisions (full runs) are
