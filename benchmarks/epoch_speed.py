@@ -2,6 +2,7 @@
 
     python benchmarks/epoch_speed.py                  # IMDB- and Rotten-shaped, 1 epoch each way
     python benchmarks/epoch_speed.py --shape imdb --epochs 3 --limit 5000
+    python benchmarks/epoch_speed.py --shape imdb --epochs 3 --seeds 1 2 3   # accuracy needs seeds
 
 The write-ups' way: every text pre-padded to max_length (`batching: padded`, Keras's
 `pad_sequences` default, as both write-ups do), padding fed to the LSTM. Ours:
@@ -18,6 +19,7 @@ import dataclasses
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -28,7 +30,7 @@ SHAPES = {"imdb": "imdb-lstm", "rotten": "rotten-lstm"}
 WAYS = {"write-up": {"batching": "padded", "padding": "pre"}, "ours": {"batching": "by_length", "padding": "post"}}
 
 
-def measure(shape: str, way: str, epochs: int, limit: int | None) -> dict:
+def measure(shape: str, way: str, epochs: int, limit: int | None, seed: int) -> dict:
     """Train one model `epochs` epochs; wall time per epoch, samples/s, peak RSS, validation accuracy."""
     import keras
     import numpy as np
@@ -46,7 +48,7 @@ def measure(shape: str, way: str, epochs: int, limit: int | None) -> dict:
     vocabulary = Vocabulary.build(tokenize_all(train_rows.text, experiment.encoding), experiment.encoding.vocab_size)
     train_sequences = classify.encode(train_rows.text, experiment, vocabulary)
     validation_sequences = classify.encode(validation_rows.text, experiment, vocabulary)
-    models.seed_everything(1)
+    models.seed_everything(seed)
     model = classify.compile_classifier(name, experiment, vocabulary.size, len(classes))
     epoch_times = []
 
@@ -57,12 +59,13 @@ def measure(shape: str, way: str, epochs: int, limit: int | None) -> dict:
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             epoch_times.append(time.perf_counter() - self.start)
 
-    data = classify.training_data(experiment, train_sequences, train_rows.label.to_numpy(), seed=1)
+    data = classify.training_data(experiment, train_sequences, train_rows.label.to_numpy(), seed=seed)
     model.fit(**data, epochs=epochs, callbacks=[EpochTimer()], verbose=0)
     predicted = classify.class_probabilities(model, experiment, validation_sequences).argmax(axis=1)
     return {
         "shape": shape,
         "way": way,
+        "seed": seed,
         "train_texts": len(train_rows),
         "epochs": epochs,
         "epoch_s": float(np.mean(epoch_times[1:] if len(epoch_times) > 1 else epoch_times)),
@@ -78,16 +81,18 @@ def main() -> None:
     parser.add_argument("--shape", choices=[*SHAPES, "all"], default="all")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--limit", type=int, help="train on a sample of this many texts (quick runs)")
-    parser.add_argument("--one", nargs=2, metavar=("SHAPE", "WAY"), help=argparse.SUPPRESS)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1], help="one run per seed and way")
+    parser.add_argument("--one", nargs=3, metavar=("SHAPE", "WAY", "SEED"), help=argparse.SUPPRESS)
     parser.add_argument("--json", help="also write the rows to this JSON file")
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure(*args.one, args.epochs, args.limit)))
+        shape, way, seed = args.one
+        print(json.dumps(measure(shape, way, args.epochs, args.limit, int(seed))))
         return
     rows = []
     for shape in SHAPES if args.shape == "all" else [args.shape]:
-        for way in WAYS:
-            command = [sys.executable, __file__, "--one", shape, way, "--epochs", str(args.epochs)]
+        for seed, way in ((seed, way) for seed in args.seeds for way in WAYS):
+            command = [sys.executable, __file__, "--one", shape, way, str(seed), "--epochs", str(args.epochs)]
             command += ["--limit", str(args.limit)] if args.limit else []
             result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env={"TF_CPP_MIN_LOG_LEVEL": "3"} | dict(os.environ))
             if result.returncode:
@@ -95,14 +100,21 @@ def main() -> None:
             rows.append(json.loads(result.stdout.strip().splitlines()[-1]))
             print(json.dumps(rows[-1]), flush=True)
     print()
-    print(f"{'shape':8} {'way':9} {'texts':>7} {'s/epoch':>8} {'samples/s':>10} {'peak RSS GiB':>13} {'val acc':>8} {'speedup':>8}")
+    header = f"{'shape':8} {'way':9} {'seed':>4} {'texts':>7} {'s/epoch':>8} {'samples/s':>10}"
+    print(f"{header} {'peak RSS GiB':>13} {'val acc':>8} {'speedup':>8}")
     for row in rows:
-        base = next(other for other in rows if other["shape"] == row["shape"] and other["way"] == "write-up")
+        base = next(other for other in rows if (other["shape"], other["seed"], other["way"]) == (row["shape"], row["seed"], "write-up"))
         speedup = base["epoch_s"] / row["epoch_s"]
         print(
-            f"{row['shape']:8} {row['way']:9} {row['train_texts']:>7} {row['epoch_s']:>8.1f} {row['samples_per_s']:>10.0f}"
+            f"{row['shape']:8} {row['way']:9} {row['seed']:>4} {row['train_texts']:>7} {row['epoch_s']:>8.1f} {row['samples_per_s']:>10.0f}"
             f" {row['peak_rss_gib']:>13.2f} {row['val_accuracy']:>8.4f} {speedup:>7.2f}x"
         )
+    if len(args.seeds) > 1:
+        print()
+        for shape, way in dict.fromkeys((row["shape"], row["way"]) for row in rows):
+            accuracies = [row["val_accuracy"] for row in rows if (row["shape"], row["way"]) == (shape, way)]
+            spread = f"{statistics.mean(accuracies):.4f} ± {statistics.stdev(accuracies):.4f}"
+            print(f"{shape:8} {way:9} val acc {spread} over {len(accuracies)} seeds")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
 
