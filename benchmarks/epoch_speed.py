@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import os
 import resource
@@ -91,7 +92,7 @@ def main() -> None:
         return
     rows = []
     for shape in SHAPES if args.shape == "all" else [args.shape]:
-        for seed, way in ((seed, way) for seed in args.seeds for way in WAYS):
+        for seed, way in itertools.product(args.seeds, WAYS):
             command = [sys.executable, __file__, "--one", shape, way, str(seed), "--epochs", str(args.epochs)]
             command += ["--limit", str(args.limit)] if args.limit else []
             result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env={"TF_CPP_MIN_LOG_LEVEL": "3"} | dict(os.environ))
