@@ -5,11 +5,12 @@
     python benchmarks/epoch_speed.py --shape imdb --epochs 3 --seeds 1 2 3   # accuracy needs seeds
 
 The write-ups' way: every text pre-padded to max_length (`batching: padded`, Keras's
-`pad_sequences` default, as both write-ups do), padding fed to the LSTM. Ours:
-`batching: by_length` (length-bucketed batches, right padding, masking). Both use the
-experiment's own params (imdb-lstm, rotten-lstm), the pipeline's encoding and model code, and
-its prepared data, so run `DATA_MIRROR=../shared/data dvc repro preprocess@imdb preprocess@rotten`
-first. Each (shape, way) runs in a fresh process, so peak RSS is its own.
+`pad_sequences` default, as both write-ups do), padding fed to the LSTM, Adam without
+clipping. Ours: `batching: by_length` (length-bucketed batches, right padding, masking) with the
+experiment's `clipnorm`. Otherwise both use the experiment's own params (imdb-lstm,
+rotten-lstm), the pipeline's encoding and model code, and its prepared data, so run
+`DATA_MIRROR=../shared/data dvc repro preprocess@imdb preprocess@rotten` first. Each
+(shape, way) runs in a fresh process, so peak RSS is its own.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPES = {"imdb": "imdb-lstm", "rotten": "rotten-lstm"}
-WAYS = {"write-up": {"batching": "padded", "padding": "pre"}, "ours": {"batching": "by_length", "padding": "post"}}
+WAYS = {"write-up": {"batching": "padded", "padding": "pre", "clipnorm": 0.0}, "ours": {"batching": "by_length", "padding": "post"}}
 
 
 def measure(shape: str, way: str, epochs: int, limit: int | None, seed: int) -> dict:

@@ -58,7 +58,7 @@ def compile_classifier(name: str, experiment: ClassifyExperiment, vocabulary_siz
     length = None if by_length else experiment.max_length
     model = models.build_text_network(experiment.network, vocabulary_size, length, outputs, experiment.output, mask=by_length)
     model.compile(
-        optimizer=keras.optimizers.Adam(experiment.learning_rate),
+        optimizer=keras.optimizers.Adam(experiment.learning_rate, clipnorm=experiment.clipnorm or None),
         loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )

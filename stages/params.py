@@ -255,12 +255,17 @@ class ClassifyExperiment:
     batching: Literal["padded", "by_length"] = "padded"
     output: Literal["softmax", "sigmoid"] = "softmax"
     learning_rate: float = 0.001
+    # 0: no clipping (Keras's default). Length-sorted batches of long texts put every long review
+    # in the same few batches, whose gradients can blow up (IMDB; see benchmarks/README.md)
+    clipnorm: float = 0.0
     early_stopping_patience: int = 0  # 0: train all epochs; else stop on validation loss, keep the best
     description: str = ""
 
     def check(self) -> None:
         if self.max_length < 1:
             raise ValueError("max_length: must be >= 1")
+        if self.clipnorm < 0:
+            raise ValueError("clipnorm: must be >= 0 (0: no clipping)")
         if self.batching == "by_length" and self.padding != "post":
             raise ValueError("padding: by_length batches are right-padded and masked; set padding: post")
         if self.early_stopping_patience < 0:

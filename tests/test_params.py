@@ -40,6 +40,7 @@ def test_project_params_load():
         (("datasets", "airline", "files"), [], r"datasets\.airline\.files: a series dataset has exactly one CSV file"),
         (("datasets", "airline", "kind"), "video", r"datasets\.airline\.kind: must be one of"),
         (("experiments", "imdb-lstm", "padding"), "pre", r"experiments\.imdb-lstm\.padding: by_length batches are right-padded"),
+        (("experiments", "imdb-lstm", "clipnorm"), -1.0, r"experiments\.imdb-lstm\.clipnorm: must be >= 0"),
         (("datasets", "airline", "fill"), "zero", r"datasets\.airline\.fill: must be one of error, drop, previous, interpolate"),
     ],
 )
