@@ -273,3 +273,9 @@ def test_by_length_model_ignores_padding(toy):
     assert not np.allclose(alone, classify.class_probabilities(model, experiment, [long]), atol=1e-3)
     classify.evaluate("toy", experiment, text_dataset())
     assert read_json(toy / "metrics" / "toy.json")["test_size"] == len(classify.load_texts("toy")[0].query("split == 'test'"))
+
+
+@pytest.mark.parametrize(("clipnorm", "expected"), [(0.0, None), (1.0, 1.0)])
+def test_clipnorm_reaches_the_optimizer_and_zero_means_no_clipping(clipnorm: float, expected: float | None):
+    model = classify.compile_classifier("toy", classifier(clipnorm=clipnorm), vocabulary_size=20, classes=2)
+    assert model.optimizer.clipnorm == expected
