@@ -126,9 +126,10 @@ def evaluate(name: str, experiment: ClassifyExperiment, dataset: TextDataset) ->
     vocabulary = Vocabulary.load(MODELS_DIR / name / "vocabulary.json")
     test_sequences, test_labels = encode(test_rows.text, experiment, vocabulary), test_rows.label.to_numpy()
     validation_sequences = encode(validation_rows.text, experiment, vocabulary) if len(validation_rows) else None
-    per_seed, confusion = [], []
+    per_seed, confusion, test_probabilities, validation_probabilities = [], [], [], []
     for seed, model in models.load_seed_models(name, experiment.seeds).items():
         probabilities = class_probabilities(model, experiment, test_sequences)
+        test_probabilities.append(probabilities)
         predicted = probabilities.argmax(axis=1)
         row = {
             "seed": seed,
@@ -137,14 +138,20 @@ def evaluate(name: str, experiment: ClassifyExperiment, dataset: TextDataset) ->
             "loss": log_loss(test_labels, probabilities, labels=range(len(classes))),
         }
         if validation_sequences is not None:
-            validation_probabilities = class_probabilities(model, experiment, validation_sequences)
-            row["val_accuracy"] = accuracy_score(validation_rows.label, validation_probabilities.argmax(axis=1))
+            validation_probabilities.append(class_probabilities(model, experiment, validation_sequences))
+            row["val_accuracy"] = accuracy_score(validation_rows.label, validation_probabilities[-1].argmax(axis=1))
         per_seed.append({key: float(value) if key != "seed" else value for key, value in row.items()})
         confusion.append(pd.DataFrame({"seed": seed, "actual": np.array(classes)[test_labels], "predicted": np.array(classes)[predicted]}))
     metrics = {}
     for key in per_seed[0]:
         if key != "seed":
             metrics[key], metrics[f"{key}_std"] = spread([row[key] for row in per_seed])
+    # the model stages.predict serves: every seed's probabilities averaged
+    ensemble = np.mean(test_probabilities, axis=0).argmax(axis=1)
+    metrics["ensemble_accuracy"] = accuracy_score(test_labels, ensemble)
+    metrics["ensemble_macro_f1"] = f1_score(test_labels, ensemble, average="macro")
+    if validation_probabilities:
+        metrics["ensemble_val_accuracy"] = accuracy_score(validation_rows.label, np.mean(validation_probabilities, axis=0).argmax(axis=1))
     majority = train_rows.label.mode()[0]
     baseline = tfidf_baseline(train_rows, test_rows)
     metrics |= {

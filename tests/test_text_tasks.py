@@ -20,6 +20,7 @@ from stages.params import (
     TextDataset,
     TextEncoding,
 )
+from stages.predict import classify_texts
 from stages.preprocess import prepare_corpus, prepare_texts
 
 SOURCE = SourceFile(name="texts.csv", url="https://example.invalid/texts.csv", sha256="0" * 64)
@@ -111,6 +112,20 @@ def test_evaluate_reports_network_and_baselines(toy, monkeypatch):
     assert 0 <= metrics["accuracy"] <= 1 and metrics["seeds"] == 1
     confusion = pd.read_csv(toy / "plots" / "classify" / "toy.csv")
     assert len(confusion) == metrics["test_size"] and set(confusion.actual) == {"money", "sport"}
+
+
+def test_ensemble_accuracy_is_that_of_the_model_predict_serves(toy):
+    experiment = classifier(seeds=[1, 2], epochs=1)
+    folder = toy / "models" / "toy"
+    folder.mkdir(parents=True)
+    classify.train("toy", experiment, text_dataset(), folder)
+    classify.evaluate("toy", experiment, text_dataset())
+    metrics = read_json(toy / "metrics" / "toy.json")
+    table, classes = classify.load_texts("toy")
+    test = table[table.split == "test"]
+    served = [classes.index(row["label"]) for row in classify_texts("toy", experiment, list(test.text))]
+    assert metrics["ensemble_accuracy"] == round(float(np.mean(np.array(served) == test.label.to_numpy())), 4)
+    assert 0 <= metrics["ensemble_val_accuracy"] <= 1 and metrics["seeds"] == 2
 
 
 def test_encoding_cuts_to_max_length_and_marks_unknown_words(toy):
