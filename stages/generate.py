@@ -78,7 +78,8 @@ def generate_text(model: keras.Model, experiment: GenerateExperiment, vocabulary
     """`sample.lines` lines of `sample.words` words continuing `sample.seed_text`.
 
     Temperature 0 takes the most likely word (the report's greedy decoding); above 0 it samples
-    from the softened distribution with `sample.seed`. Padding and OOV are never emitted.
+    from the softened distribution with `sample.seed`. The model sees the last `sample.context_words`
+    words (0: all of them, cut to its input length). Padding and OOV are never emitted.
     """
     rng = np.random.default_rng(sample.seed)
     context = encode_lines([sample.seed_text], experiment, vocabulary)[0]
@@ -87,7 +88,8 @@ def generate_text(model: keras.Model, experiment: GenerateExperiment, vocabulary
     for _ in range(sample.lines):
         words = []
         for _ in range(sample.words):
-            inputs = pad([context], length, padding="pre", truncating="pre")
+            seen = context[-sample.context_words :] if sample.context_words else context
+            inputs = pad([seen], length, padding="pre", truncating="pre")
             probabilities = model(inputs, training=False).numpy()[0].astype("float64")
             probabilities[[PADDING, OOV]] = 0.0
             if sample.temperature == 0:

@@ -282,12 +282,17 @@ class Sample:
     words: int = 8
     temperature: float = 0.0  # 0: always the most likely word (greedy)
     seed: int = 0
+    # 0: the model sees all the text so far (the write-ups); N: only its last N words. A
+    # line_prefixes model was trained on a few words of one line, never on text across lines
+    context_words: int = 0
 
     def check(self) -> None:
         if self.lines < 1 or self.words < 1:
             raise ValueError("lines: lines and words must be >= 1")
         if self.temperature < 0:
             raise ValueError("temperature: must be >= 0")
+        if self.context_words < 0:
+            raise ValueError("context_words: must be >= 0 (0: all the text so far)")
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from stages.text import OOV, Vocabulary
 MODE_OPTIONS = {
     "classify": {"texts", "file"},
     "forecast": {"steps", "values", "plot"},
-    "generate": {"seed_text", "lines", "words", "temperature", "seed"},
+    "generate": {"seed_text", "lines", "words", "temperature", "seed", "context_words"},
 }
 
 
@@ -121,6 +121,8 @@ def generate(name: str, experiment: GenerateExperiment, sample: Sample) -> list[
 
     if sample.lines <= 0 or sample.words <= 0:
         raise PipelineError("--lines and --words must be > 0")
+    if sample.context_words < 0:
+        raise PipelineError("--context-words must be >= 0 (0: all the text so far)")
     first_seed = experiment.seeds[0]
     model = models.load_seed_models(name, [first_seed])[first_seed]
     vocabulary = Vocabulary.load(MODELS_DIR / name / "vocabulary.json")
@@ -143,6 +145,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--words", type=int, help="generate: words per line")
     parser.add_argument("--temperature", type=float, help="generate: 0 = greedy, above 0 samples")
     parser.add_argument("--seed", type=int, help="generate: random seed for sampling")
+    parser.add_argument("--context-words", dest="context_words", type=int, help="generate: the model sees only the last N words (0: all)")
     return parser.parse_args(argv)
 
 
@@ -180,9 +183,7 @@ def main(argv: list[str] | None = None) -> None:
             )
             plot_forecast(args.experiment, history, table, args.plot)
     else:
-        changes = {
-            key: getattr(args, key) for key in ("seed_text", "lines", "words", "temperature", "seed") if getattr(args, key) is not None
-        }
+        changes = {key: getattr(args, key) for key in MODE_OPTIONS["generate"] if getattr(args, key) is not None}
         for line in generate(args.experiment, experiment, dataclasses.replace(experiment.sample, **changes)):
             print(line)
 

@@ -7,6 +7,7 @@ import random
 import numpy as np
 import pandas as pd
 import pytest
+import tensorflow as tf
 
 from stages import classify, generate
 from stages.io import PipelineError, read_json
@@ -22,6 +23,7 @@ from stages.params import (
 )
 from stages.predict import classify_texts
 from stages.preprocess import prepare_corpus, prepare_texts
+from stages.text import Vocabulary
 
 SOURCE = SourceFile(name="texts.csv", url="https://example.invalid/texts.csv", sha256="0" * 64)
 TOPICS = {"sport": ["goal", "match", "team", "coach", "league"], "money": ["bank", "rates", "profit", "market", "shares"]}
@@ -212,6 +214,35 @@ def test_generation_with_a_fixed_seed_is_identical_twice(workdir):
     metrics = read_json(workdir / "metrics" / "toy.json")
     assert metrics["perplexity"] > 1 and 0 <= metrics["next_word_accuracy"] <= 1
     assert (workdir / "reports" / "toy" / "sample.txt").read_text().count("\n") == 3
+
+
+class RecordingModel:
+    """Stands in for a next-word model: uniform over the vocabulary, remembering every input."""
+
+    input_shape = (None, 6)
+
+    def __init__(self, vocabulary_size: int):
+        self.vocabulary_size, self.inputs = vocabulary_size, []
+
+    def __call__(self, inputs: np.ndarray, training: bool):
+        self.inputs.append(inputs[0].tolist())
+        return tf.constant(np.full((1, self.vocabulary_size), 1 / self.vocabulary_size))
+
+
+@pytest.mark.parametrize(
+    "context_words, first_input, words_seen", [(0, [0, 0, 0, 2, 3, 4], [3, 4, 5, 6, 6, 6]), (2, [0, 0, 0, 0, 3, 4], [2] * 6)]
+)
+def test_generation_shows_the_model_only_the_last_context_words(context_words: int, first_input: list[int], words_seen: list[int]):
+    vocabulary = Vocabulary(["the", "cat", "sat"])
+    model = RecordingModel(vocabulary.size)
+    sample = Sample(seed_text="the cat sat", lines=2, words=3, temperature=1.0, context_words=context_words)
+    network = RecurrentNetwork(embedding_dim=8, units=8)
+    experiment = GenerateExperiment(
+        task="generate", dataset="toy", encoding=TextEncoding(), network=network, sample=sample, epochs=1, seeds=[1]
+    )
+    generate.generate_text(model, experiment, vocabulary, sample)
+    assert model.inputs[0] == first_input
+    assert [sum(index != 0 for index in seen) for seen in model.inputs] == words_seen
 
 
 def test_phrases_of_one_sentence_stay_on_one_side(workdir):
