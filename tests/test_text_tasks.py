@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from stages import classify, generate
+from stages import classify, generate, models
 from stages.io import PipelineError, read_json
 from stages.params import (
     ClassifyExperiment,
@@ -131,7 +131,6 @@ def test_ensemble_accuracy_is_that_of_the_model_predict_serves(toy):
 
 
 def test_encoding_cuts_to_max_length_and_marks_unknown_words(toy):
-    from stages.text import Vocabulary
 
     vocabulary = Vocabulary(["goal", "bank"])
     assert classify.encode(["Goal! unknown BANK", "goal " * 20], classifier(), vocabulary) == [[2, 1, 3], [2] * 8]
@@ -200,9 +199,6 @@ def test_generation_with_a_fixed_seed_is_identical_twice(workdir):
     folder = workdir / "models" / "toy"
     folder.mkdir(parents=True)
     generate.train("toy", experiment, corpus_dataset(), folder)
-    from stages import models
-    from stages.text import Vocabulary
-
     model = models.load_seed_models("toy", [1])[1]
     vocabulary = Vocabulary.load(folder / "vocabulary.json")
     first = generate.generate_text(model, experiment, vocabulary, experiment.sample)
@@ -304,9 +300,6 @@ def test_by_length_model_ignores_padding(toy):
     folder = toy / "models" / "toy"
     folder.mkdir(parents=True)
     classify.train("toy", experiment, text_dataset(), folder)
-    from stages import models
-    from stages.text import Vocabulary
-
     model = models.load_seed_models("toy", [1])[1]
     short, long = classify.encode(
         ["goal match", "bank rates profit market shares " * 5], experiment, Vocabulary.load(folder / "vocabulary.json")
