@@ -287,8 +287,9 @@ class Sample:
     context_words: int = 0
 
     def check(self) -> None:
-        if self.lines < 1 or self.words < 1:
-            raise ValueError("lines: lines and words must be >= 1")
+        for name in ("lines", "words"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}: must be >= 1")
         if self.temperature < 0:
             raise ValueError("temperature: must be >= 0")
         if self.context_words < 0:

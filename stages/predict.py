@@ -119,10 +119,11 @@ def plot_forecast(name: str, history: pd.DataFrame, table: pd.DataFrame, path: s
 def generate(name: str, experiment: GenerateExperiment, sample: Sample) -> list[str]:
     from stages.generate import encode_lines, generate_text
 
-    if sample.lines <= 0 or sample.words <= 0:
-        raise PipelineError("--lines and --words must be > 0")
-    if sample.context_words < 0:
-        raise PipelineError("--context-words must be >= 0 (0: all the text so far)")
+    try:
+        sample.check()
+    except ValueError as error:  # the command line's options are the sample's fields
+        field, message = str(error).split(": ", 1)
+        raise PipelineError(f"--{field.replace('_', '-')}: {message}") from None
     first_seed = experiment.seeds[0]
     model = models.load_seed_models(name, [first_seed])[first_seed]
     vocabulary = Vocabulary.load(MODELS_DIR / name / "vocabulary.json")

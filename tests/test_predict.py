@@ -85,6 +85,9 @@ def test_untrained_experiment_names_the_repro_target(workdir):
         (["bbc-bilstm", "--steps", "3"], r"--steps does not apply to bbc-bilstm, a classify experiment"),
         (["airline-window", "some text"], r"texts does not apply to airline-window, a forecast experiment"),
         (["nursery-bilstm", "--file", "x.txt"], r"--file does not apply to nursery-bilstm, a generate experiment"),
+        (["nursery-bilstm", "--lines", "0"], r"--lines: must be >= 1"),
+        (["alice-lstm", "--temperature", "-1"], r"--temperature: must be >= 0"),
+        (["nursery-bilstm-dropout", "--context-words", "-2"], r"--context-words: must be >= 0"),
     ],
 )
 def test_command_line_errors_are_one_line(workdir, argv: list[str], message: str):
