@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import logging
 import re
 import sys
 
@@ -152,6 +153,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 
 @exit_on_error
 def main(argv: list[str] | None = None) -> None:
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # each seed's model traces its own predict function: no news
     args = parse_arguments(argv)
     experiment = load_params().experiment(args.experiment)
     given = {key for key, value in vars(args).items() if value not in (None, [], "") and key != "experiment"}
