@@ -131,7 +131,6 @@ def test_ensemble_accuracy_is_that_of_the_model_predict_serves(toy):
 
 
 def test_encoding_cuts_to_max_length_and_marks_unknown_words(toy):
-
     vocabulary = Vocabulary(["goal", "bank"])
     assert classify.encode(["Goal! unknown BANK", "goal " * 20], classifier(), vocabulary) == [[2, 1, 3], [2] * 8]
     assert classify.encode(["bank " * 3 + "goal " * 20], classifier(truncating="pre"), vocabulary) == [[2] * 8]
