@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import keras
 import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -17,7 +16,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, log_loss
 
 from stages import models
-from stages.evaluate import spread, write_evaluation
+from stages.backend import keras
+from stages.evaluate import mean_and_spread, summarise, write_evaluation
 from stages.io import MODELS_DIR, PREPARED_DIR, PipelineError, read_json, write_json
 from stages.params import ClassifyExperiment, TextDataset
 from stages.text import Vocabulary, pad, tokenize_all
@@ -91,13 +91,11 @@ def train(name: str, experiment: ClassifyExperiment, dataset: TextDataset, folde
             validation = (pad(validation_sequences, experiment.max_length, experiment.padding, experiment.truncating), validation_labels)
     if experiment.early_stopping_patience and validation is None:
         raise PipelineError(f"experiments.{name}.early_stopping_patience: dataset {experiment.dataset} has no validation part")
-    callbacks = []
-    if experiment.early_stopping_patience:
-        callbacks.append(keras.callbacks.EarlyStopping(patience=experiment.early_stopping_patience, restore_best_weights=True))
-    histories = {}
-    for seed in experiment.seeds:
-        models.seed_everything(seed)
+
+    def fit(seed: int, callbacks: list) -> tuple[keras.Model, keras.callbacks.History]:
         model = compile_classifier(name, experiment, vocabulary.size, len(classes))
+        if experiment.early_stopping_patience:
+            callbacks = [keras.callbacks.EarlyStopping(patience=experiment.early_stopping_patience, restore_best_weights=True), *callbacks]
         history = model.fit(
             **training_data(experiment, train_sequences, train_rows.label.to_numpy(), seed),
             validation_data=validation,
@@ -105,11 +103,9 @@ def train(name: str, experiment: ClassifyExperiment, dataset: TextDataset, folde
             callbacks=callbacks,
             verbose=0,
         )
-        model.save(folder / f"seed-{seed}.keras")
-        histories[seed] = history.history
-        final = {key: f"{values[-1]:.4f}" for key, values in history.history.items()}
-        print(f"train@{name}: seed {seed}, {len(history.history['loss'])} epochs, final {final}")
-    return models.learning_curves(histories)
+        return model, history
+
+    return models.train_seeds(name, experiment.seeds, experiment.epochs, folder, fit)
 
 
 def tfidf_baseline(train_rows: pd.DataFrame, test_rows: pd.DataFrame) -> np.ndarray:
@@ -145,7 +141,7 @@ def evaluate(name: str, experiment: ClassifyExperiment, dataset: TextDataset) ->
     metrics = {}
     for key in per_seed[0]:
         if key != "seed":
-            metrics[key], metrics[f"{key}_std"] = spread([row[key] for row in per_seed])
+            metrics |= summarise(key, per_seed)
     # the model stages.predict serves: every seed's probabilities averaged
     ensemble = np.mean(test_probabilities, axis=0).argmax(axis=1)
     metrics["ensemble_accuracy"] = accuracy_score(test_labels, ensemble)
@@ -162,5 +158,5 @@ def evaluate(name: str, experiment: ClassifyExperiment, dataset: TextDataset) ->
         "seeds": len(per_seed),
     }
     write_evaluation(name, "classify", metrics, per_seed, pd.concat(confusion, ignore_index=True))
-    accuracy = f"test accuracy {metrics['accuracy']:.4f} ± {metrics['accuracy_std']:.4f}, macro-F1 {metrics['macro_f1']:.4f}"
+    accuracy = f"test accuracy {mean_and_spread(metrics, 'accuracy', 4)}, macro-F1 {metrics['macro_f1']:.4f}"
     return f"{accuracy} (majority {metrics['majority_accuracy']:.4f}, TF-IDF + logistic regression {metrics['tfidf_logreg_accuracy']:.4f})"

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("dataset", help="a name from the datasets: or resources: section of params.yaml")
     args = parser.parse_args(argv)
-    files = load_params().files(args.dataset)
+    files = load_params(only=args.dataset).files(args.dataset)
     mirror = Path(os.environ["DATA_MIRROR"]) if os.environ.get("DATA_MIRROR") else None
     replace_directory(RAW_DIR / args.dataset, lambda folder: fetch(args.dataset, files, folder, mirror))
     local = all(source.url.startswith("file:") for source in files)

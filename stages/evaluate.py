@@ -1,7 +1,8 @@
 """Stage evaluate@<experiment>: score every seed's model on held-out data. The work is done
 by the task's module (stages/<task>.py); every task writes the same three outputs:
 
-- metrics/<experiment>.json: flat keys, means over seeds with `_std` beside them;
+- metrics/<experiment>.json: flat keys, means over seeds with `_std` beside them (none for a
+  single seed: a spread of one run would read as a measured one);
 - plots/<task>/<experiment>.csv: the table behind the task's DVC plot;
 - reports/<experiment>/: per-seed values (seeds.json) and, for generation, sample.txt.
 """
@@ -20,9 +21,19 @@ from stages.params import load_params
 REPORTS_DIR = "reports"
 
 
-def spread(values: list[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (0 for a single seed)."""
-    return float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+def summarise(key: str, per_seed: list[dict]) -> dict[str, float]:
+    """`key` as its mean over seeds, and `<key>_std` (sample standard deviation) from two seeds on."""
+    values = [row[key] for row in per_seed]
+    summary = {key: float(np.mean(values))}
+    if len(values) > 1:
+        summary[f"{key}_std"] = float(np.std(values, ddof=1))
+    return summary
+
+
+def mean_and_spread(metrics: dict, key: str, digits: int) -> str:
+    """`0.8747 ± 0.0036` over several seeds, `0.8747` for one."""
+    std = metrics.get(f"{key}_std")
+    return f"{metrics[key]:.{digits}f}" + ("" if std is None else f" ± {std:.{digits}f}")
 
 
 def rounded(row: dict) -> dict:
@@ -40,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("experiment")
     args = parser.parse_args(argv)
-    params = load_params()
+    params = load_params(only=args.experiment)
     experiment = params.experiment(args.experiment)
     task = importlib.import_module(f"stages.{experiment.task}")
     summary = task.evaluate(args.experiment, experiment, params.dataset(experiment.dataset))

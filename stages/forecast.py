@@ -9,12 +9,12 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import keras
 import numpy as np
 import pandas as pd
 
 from stages import models
-from stages.evaluate import spread, write_evaluation
+from stages.backend import keras
+from stages.evaluate import mean_and_spread, summarise, write_evaluation
 from stages.io import PipelineError
 from stages.params import ForecastExperiment, SeriesDataset
 from stages.series import (
@@ -31,30 +31,35 @@ from stages.series import (
 def train(name: str, experiment: ForecastExperiment, dataset: SeriesDataset, folder: Path) -> pd.DataFrame:
     """Fit one model per seed into `folder`; returns the loss per epoch, one column per seed."""
     series = load_prepared_series(experiment.dataset)
-    windows = make_windows(series.scaled, 0, series.train_size, experiment.look_back, experiment.context == "series")
+    history = experiment.context == "series"
+    try:  # both parts, so a look_back the test part cannot hold stops before the training time is spent
+        windows = make_windows(series.scaled, 0, series.train_size, experiment.look_back, history)
+        make_windows(series.scaled, series.train_size, len(series.scaled), experiment.look_back, history)
+    except PipelineError as error:
+        raise PipelineError(f"experiments.{name}.look_back: {error}") from None
     if experiment.stateful and len(windows.targets) % experiment.batch_size:
         raise PipelineError(
             f"experiments.{name}.batch_size: a stateful model needs it to divide the {len(windows.targets)} training samples"
         )
     inputs, targets = model_inputs(windows.inputs, experiment.framing), windows.targets.astype("float32")
     batches_per_epoch = math.ceil(len(targets) / experiment.batch_size)
-    histories = {}
-    for seed in experiment.seeds:
-        models.seed_everything(seed)
+
+    def fit(seed: int, callbacks: list) -> tuple[keras.Model, keras.callbacks.History]:
         model = models.build_forecaster(experiment, steps_per_execution=batches_per_epoch)
+        if experiment.stateful:
+            callbacks = [models.ResetStatesEachEpoch(), *callbacks]
         history = model.fit(
             inputs,
             targets,
             epochs=experiment.epochs,
             batch_size=experiment.batch_size,
             shuffle=not experiment.stateful,
-            callbacks=[models.ResetStatesEachEpoch()] if experiment.stateful else [],
+            callbacks=callbacks,
             verbose=0,
         )
-        model.save(folder / f"seed-{seed}.keras")
-        histories[seed] = history.history
-        print(f"train@{name}: seed {seed} final loss {history.history['loss'][-1]:.5f}")
-    return models.learning_curves(histories)
+        return model, history
+
+    return models.train_seeds(name, experiment.seeds, experiment.epochs, folder, fit)
 
 
 def predict_parts(model: keras.Model, experiment: ForecastExperiment, parts: list[Windows]) -> list[np.ndarray]:
@@ -81,13 +86,9 @@ def evaluate(name: str, experiment: ForecastExperiment, dataset: SeriesDataset) 
         per_seed.append(
             {"seed": seed, "train_rmse": rmse(actual_train, train_predictions[-1]), "test_rmse": rmse(actual_test, test_predictions[-1])}
         )
-    train_rmse, train_rmse_std = spread([row["train_rmse"] for row in per_seed])
-    test_rmse, test_rmse_std = spread([row["test_rmse"] for row in per_seed])
     metrics = {
-        "train_rmse": train_rmse,
-        "train_rmse_std": train_rmse_std,
-        "test_rmse": test_rmse,
-        "test_rmse_std": test_rmse_std,
+        **summarise("train_rmse", per_seed),
+        **summarise("test_rmse", per_seed),
         "naive_test_rmse": rmse(actual_test, naive_forecast(series.values, test_part.target_index)),
         "seasonal_naive_test_rmse": rmse(
             actual_test, seasonal_naive_forecast(series.values, test_part.target_index, dataset.seasonal_period)
@@ -106,4 +107,4 @@ def evaluate(name: str, experiment: ForecastExperiment, dataset: SeriesDataset) 
     )
     write_evaluation(name, "forecast", metrics, per_seed, table)
     baselines = f"naive {metrics['naive_test_rmse']:.2f}, seasonal naive {metrics['seasonal_naive_test_rmse']:.2f}"
-    return f"test RMSE {test_rmse:.2f} ± {test_rmse_std:.2f} ({baselines})"
+    return f"test RMSE {mean_and_spread(metrics, 'test_rmse', 2)} ({baselines})"

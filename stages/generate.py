@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import keras
 import numpy as np
 import pandas as pd
 
 from stages import models
-from stages.evaluate import REPORTS_DIR, spread, write_evaluation
+from stages.backend import keras
+from stages.evaluate import REPORTS_DIR, summarise, write_evaluation
 from stages.io import MODELS_DIR, PREPARED_DIR, PipelineError, read_json, write_text
 from stages.params import CorpusDataset, GenerateExperiment, Sample
 from stages.text import OOV, PADDING, Vocabulary, pad, tokenize_all
@@ -61,17 +61,15 @@ def train(name: str, experiment: GenerateExperiment, dataset: CorpusDataset, fol
     vocabulary.save(folder / "vocabulary.json")
     contexts, targets = make_sequences(encode_lines(corpus["train"], experiment, vocabulary), experiment)
     print(f"train@{name}: {len(targets)} sequences of {contexts.shape[1]} words, vocabulary {vocabulary.size}")
-    histories = {}
-    for seed in experiment.seeds:
-        models.seed_everything(seed)
+
+    def fit(seed: int, callbacks: list) -> tuple[keras.Model, keras.callbacks.History]:
         model = models.build_text_network(experiment.network, vocabulary.size, contexts.shape[1], vocabulary.size, "softmax")
         optimizer = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}[experiment.optimizer]
         model.compile(optimizer=optimizer(experiment.learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        history = model.fit(contexts, targets, epochs=experiment.epochs, batch_size=experiment.batch_size, verbose=0)
-        model.save(folder / f"seed-{seed}.keras")
-        histories[seed] = history.history
-        print(f"train@{name}: seed {seed} final loss {history.history['loss'][-1]:.4f}, accuracy {history.history['accuracy'][-1]:.4f}")
-    return models.learning_curves(histories)
+        history = model.fit(contexts, targets, epochs=experiment.epochs, batch_size=experiment.batch_size, callbacks=callbacks, verbose=0)
+        return model, history
+
+    return models.train_seeds(name, experiment.seeds, experiment.epochs, folder, fit)
 
 
 def generate_text(model: keras.Model, experiment: GenerateExperiment, vocabulary: Vocabulary, sample: Sample) -> list[str]:
@@ -124,9 +122,7 @@ def evaluate(name: str, experiment: GenerateExperiment, dataset: CorpusDataset) 
             }
         )
         top_k.append([np.mean(ranks < k) for k in range(1, TOP_K + 1)])
-    metrics = {}
-    for key in ("perplexity", "next_word_accuracy"):
-        metrics[key], metrics[f"{key}_std"] = spread([row[key] for row in per_seed])
+    metrics = summarise("perplexity", per_seed) | summarise("next_word_accuracy", per_seed)
     metrics |= {"validation_oov_rate": float(1 - known.mean()), "validation_targets": len(targets), "seeds": len(per_seed)}
     table = pd.DataFrame({"k": np.arange(1, TOP_K + 1), "top_k_accuracy": np.mean(top_k, axis=0)})
     write_evaluation(name, "generate", metrics, per_seed, table)

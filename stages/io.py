@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import glob
 import json
 import os
 import shutil
@@ -40,8 +41,18 @@ def exit_on_error(main: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
+def _remove_leftovers(path: Path) -> None:
+    """Staging files or folders of `path` that a killed run left behind (`.<name>.<random>.tmp`)."""
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+
+
 def _temporary_sibling(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(path)
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     return Path(name)
@@ -83,6 +94,7 @@ def replace_directory(target: str | Path, fill: Callable[[Path], T]) -> T:
     """Build a directory next to `target` with `fill`, then swap it in; on failure `target` is untouched."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(target)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     old = target.with_name(f".{target.name}.old")
     try:

@@ -1,13 +1,20 @@
-"""Keras model builders, one per architecture, plus the state handling stateful LSTMs need."""
+"""Keras model builders, one per architecture, the seed loop every task trains with, and the
+state handling stateful LSTMs need."""
 
 from __future__ import annotations
 
-import keras
+import json
+import os
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pandas as pd
-import tensorflow as tf
-from keras import layers
 
+from stages.backend import keras, layers, tf
 from stages.io import MODELS_DIR, PipelineError
 from stages.params import ForecastExperiment, RecurrentNetwork
 
@@ -16,6 +23,64 @@ def seed_everything(seed: int) -> None:
     """Same seed, same data, same params -> identical weights and metrics."""
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
+
+
+class EpochProgress(keras.callbacks.Callback):
+    """One line per epoch (loss, validation loss, seconds), so a long stage shows it is alive."""
+
+    def __init__(self, name: str, seed: int, epochs: int) -> None:
+        super().__init__()
+        self.prefix, self.epochs = f"train@{name} seed {seed}", epochs
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        figures = ", ".join(f"{key} {value:.4f}" for key, value in (logs or {}).items() if key in ("loss", "val_loss"))
+        print(f"{self.prefix} epoch {epoch + 1}/{self.epochs}: {figures} ({time.perf_counter() - self.started:.1f} s)", flush=True)
+
+
+def _number_shared_objects(config: Any, numbers: dict[int, int]) -> Any:
+    """Keras names objects shared between layers by their memory address; number them in order instead."""
+    if isinstance(config, dict):
+        return {
+            key: numbers.setdefault(value, len(numbers)) if key == "shared_object_id" else _number_shared_objects(value, numbers)
+            for key, value in config.items()
+        }
+    if isinstance(config, list):
+        return [_number_shared_objects(value, numbers) for value in config]
+    return config
+
+
+def save_model(model: keras.Model, path: Path) -> None:
+    """Save a .keras archive without its save date, file times and memory addresses, so the same
+    weights give the same bytes (and an unchanged hash in dvc.lock) whenever they are trained."""
+    model.save(path)
+    unpinned = path.with_name(f".{path.name}.unpinned")
+    os.replace(path, unpinned)
+    with zipfile.ZipFile(unpinned) as source, zipfile.ZipFile(path, "w") as target:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "metadata.json":
+                data = json.dumps({key: value for key, value in json.loads(data).items() if key != "date_saved"}).encode()
+            elif member.filename == "config.json":
+                data = json.dumps(_number_shared_objects(json.loads(data), {})).encode()
+            target.writestr(zipfile.ZipInfo(member.filename), data, compress_type=member.compress_type)
+    unpinned.unlink()
+
+
+def train_seeds(
+    name: str, seeds: list[int], epochs: int, folder: Path, fit: Callable[[int, list], tuple[keras.Model, keras.callbacks.History]]
+) -> pd.DataFrame:
+    """For each seed: fix every random generator, `fit(seed, callbacks)`, save the model to
+    `folder/seed-<seed>.keras`. Returns the learning curves of all seeds."""
+    histories = {}
+    for seed in seeds:
+        seed_everything(seed)
+        model, history = fit(seed, [EpochProgress(name, seed, epochs)])
+        save_model(model, folder / f"seed-{seed}.keras")
+        histories[seed] = history.history
+    return learning_curves(histories)
 
 
 def load_seed_models(name: str, seeds: list[int]) -> dict[int, keras.Model]:

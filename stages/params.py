@@ -457,11 +457,32 @@ def parse_params(data: Any) -> Params:
     return params
 
 
-def load_params(path: str | Path = PARAMS_FILE) -> Params:
+def _select(data: Any, name: str) -> Any:
+    """The entries stage `name` reads: an experiment and its dataset, a dataset, or a resource."""
+    if not isinstance(data, dict):
+        return data
+    sections = {
+        section: entries if isinstance(entries := data.get(section), dict) else {} for section in ("datasets", "experiments", "resources")
+    }
+    if name in sections["experiments"]:
+        experiment = sections["experiments"][name]
+        dataset = experiment.get("dataset") if isinstance(experiment, dict) else None
+        datasets = {dataset: sections["datasets"][dataset]} if dataset in sections["datasets"] else {}
+        return {"experiments": {name: experiment}, "datasets": datasets}
+    for section in ("datasets", "resources"):
+        if name in sections[section]:
+            return {section: {name: sections[section][name]}}
+    known = ", ".join(sorted({key for entries in sections.values() for key in entries})) or "none"
+    raise PipelineError(f"{name!r}: no experiment, dataset or resource of that name (known: {known})")
+
+
+def load_params(path: str | Path = PARAMS_FILE, only: str | None = None) -> Params:
+    """Every entry checked; with `only`, just what that stage reads (an experiment and its dataset,
+    a dataset or a resource), so a mistake in one entry stops only the stages that use it."""
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
         raise PipelineError(f"{path}: cannot read ({error.strerror})") from None
     except yaml.YAMLError as error:
         raise PipelineError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
-    return parse_params(data)
+    return parse_params(data if only is None else _select(data, only))

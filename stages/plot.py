@@ -79,7 +79,7 @@ def plot_bars_with_baselines(
     figure, axes = plt.subplots(figsize=(1.8 * len(names) + 2, 4.5))
     positions = range(len(names))
     means = [metrics[name][key] for name in names]
-    errors = [metrics[name][f"{key}_std"] for name in names]
+    errors = [metrics[name].get(f"{key}_std", 0.0) for name in names]
     axes.bar(positions, means, yerr=errors, capsize=6, color="tab:blue", label=f"{key} (mean ± std over seeds)")
     for (baseline, label), color in zip(baselines.items(), ("tab:red", "tab:green"), strict=False):
         for position, name in zip(positions, names, strict=True):

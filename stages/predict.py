@@ -155,7 +155,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)  # each seed's model traces its own predict function: no news
     args = parse_arguments(argv)
-    experiment = load_params().experiment(args.experiment)
+    experiment = load_params(only=args.experiment).experiment(args.experiment)
     given = {key for key, value in vars(args).items() if value not in (None, [], "") and key != "experiment"}
     wrong = sorted(given - MODE_OPTIONS[experiment.task])
     if wrong:

@@ -77,6 +77,8 @@ def read_series(path: Path, dataset: SeriesDataset) -> tuple[np.ndarray, np.ndar
         values = values.ffill().bfill()
     else:
         values = values.interpolate(limit_direction="both")
+    if values.isna().all():
+        raise PipelineError(f"{path}: column {dataset.value_column!r} has no numbers to fill the gaps from")
     print(f"{path}: {int(bad.sum())} empty or non-numeric value(s) in {dataset.value_column!r}, fill: {dataset.fill}")
     return times, values.to_numpy(dtype="float64")
 
@@ -93,6 +95,11 @@ def prepare_series(name: str, dataset: SeriesDataset, folder: Path) -> str:
         raise PipelineError(f"datasets.{name}.log: needs positive values, row {row + 1} is {values[row]:g}")
     if size - dataset.difference < 3:
         raise PipelineError(f"datasets.{name}.difference: {dataset.difference} leaves fewer than 3 of the {size} training points")
+    if dataset.seasonal_period > size:
+        raise PipelineError(
+            f"datasets.{name}.seasonal_period: {dataset.seasonal_period} is longer than the {size} training points, "
+            "so the seasonal-naive baseline has no earlier season to repeat"
+        )
     transform = Transform(dataset.log, dataset.difference)
     modelled = transform.forward(values)
     scaler = MinMaxScaler.fit(modelled[:size])
@@ -148,6 +155,7 @@ def index_labels(labels: pd.Series, path: Path, column: str) -> tuple[list[str],
 
 
 def write_texts(
+    name: str,
     folder: Path,
     parts: np.ndarray,
     classes: list[str],
@@ -157,6 +165,11 @@ def write_texts(
 ) -> str:
     """texts.csv (split, label index, text) and labels.json, the input of every classify experiment."""
     table = pd.DataFrame({"split": parts, "label": label_index, "text": texts})
+    seen = set(table.label[table.split == "train"])
+    for part in ("validation", "test"):
+        unseen = sorted(set(table.label[table.split == part]) - seen)
+        if unseen:
+            raise PipelineError(f"datasets.{name}: class {classes[unseen[0]]!r} is in the {part} part but never in train")
     if dataset.max_texts is not None:
         shuffled = table.sample(frac=1.0, random_state=dataset.split_seed)
         table = table.loc[sorted(shuffled.groupby("split").head(dataset.max_texts).index)]
@@ -191,7 +204,7 @@ def prepare_texts(name: str, dataset: TextDataset, folder: Path) -> str:
     classes, label_index = index_labels(labels, path, dataset.label_column)
     keys = frame[dataset.group_column] if dataset.group_column else texts
     parts = split_texts(name, texts, label_index, keys, dataset)
-    return write_texts(folder, parts, classes, label_index, texts, dataset)
+    return write_texts(name, folder, parts, classes, label_index, texts, dataset)
 
 
 def read_text_folders(path: Path, dataset: TextFoldersDataset) -> list[tuple[str, str, str]]:
@@ -236,7 +249,7 @@ def prepare_text_folders(name: str, dataset: TextFoldersDataset, folder: Path) -
     _, validation = _holdout(name, groups, group_label, dataset.validation_fraction, dataset.split_seed)
     parts = table.split.to_numpy(dtype=object)
     parts[train_rows[np.isin(group_of_row, validation)]] = "validation"
-    return write_texts(folder, parts.astype(str), classes, label_index, table.text, dataset)
+    return write_texts(name, folder, parts.astype(str), classes, label_index, table.text, dataset)
 
 
 def read_corpus_lines(path: Path, dataset: CorpusDataset) -> list[str]:
@@ -279,7 +292,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("dataset")
     args = parser.parse_args(argv)
-    dataset = load_params().dataset(args.dataset)
+    dataset = load_params(only=args.dataset).dataset(args.dataset)
     prepare = PREPARERS[dataset.kind]
     summary = replace_directory(PREPARED_DIR / args.dataset, lambda folder: prepare(args.dataset, dataset, folder))
     print(f"preprocess@{args.dataset}: {summary}")

@@ -19,7 +19,10 @@ class MinMaxScaler:
 
     @classmethod
     def fit(cls, values: np.ndarray) -> MinMaxScaler:
-        minimum, maximum = float(np.nanmin(values)), float(np.nanmax(values))
+        finite = np.asarray(values, dtype="float64")[np.isfinite(values)]
+        if not len(finite):
+            raise PipelineError("the training series has no finite values to scale")
+        minimum, maximum = float(finite.min()), float(finite.max())
         if maximum == minimum:
             raise PipelineError("cannot scale a constant training series (min == max)")
         return cls(minimum, maximum)

@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("experiment")
     args = parser.parse_args(argv)
-    params = load_params()
+    params = load_params(only=args.experiment)
     experiment = params.experiment(args.experiment)
     task = importlib.import_module(f"stages.{experiment.task}")
     curves = replace_directory(

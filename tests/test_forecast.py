@@ -35,6 +35,8 @@ def test_same_seed_gives_identical_predictions(airline, workdir, name: str):
         predictions.append(forecast.predict_parts(model, experiment, [test_part])[0])
     np.testing.assert_array_equal(predictions[0], predictions[1])
     assert np.all(np.isfinite(predictions[0])) and np.ptp(predictions[0]) > 0
+    # byte for byte, so a retrain that changes nothing leaves dvc.lock unchanged
+    assert (workdir / "first" / "seed-7.keras").read_bytes() == (workdir / "second" / "seed-7.keras").read_bytes()
 
 
 def test_reset_callback_equals_the_tutorials_fit_per_epoch_loop(airline):

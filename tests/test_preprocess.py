@@ -9,7 +9,7 @@ SOURCE = SourceFile(name="series.csv", url="https://example.invalid/series.csv",
 
 
 def dataset(**changes) -> SeriesDataset:
-    options = {"kind": "series", "files": [SOURCE], "value_column": "Passengers", "time_column": "Month"}
+    options = {"kind": "series", "files": [SOURCE], "value_column": "Passengers", "time_column": "Month", "seasonal_period": 2}
     return SeriesDataset(**(options | changes))
 
 
@@ -40,6 +40,20 @@ def test_bad_series_is_a_one_line_error_and_nothing_is_written(workdir, text: st
     write_raw(workdir, text)
     with pytest.raises(PipelineError, match=message):
         prepare_series("toy", dataset(), workdir / "out")
+    assert not (workdir / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "changes", "message"),
+    [
+        ("d,v\n" + "".join(f"d{i},\n" for i in range(8)), {"fill": "interpolate"}, r"column 'v' has no numbers to fill the gaps from"),
+        ("d,v\n" + "".join(f"d{i},{i}\n" for i in range(8)), {"seasonal_period": 5}, r"seasonal_period: 5 is longer than the 4 training"),
+    ],
+)
+def test_impossible_series_stops_at_preprocess(workdir, text: str, changes: dict, message: str):
+    write_raw(workdir, text)
+    with pytest.raises(PipelineError, match=message):
+        prepare_series("toy", dataset(value_column="v", time_column="d", train_fraction=0.5, **changes), workdir / "out")
     assert not (workdir / "out").exists()
 
 
