@@ -41,19 +41,34 @@ def exit_on_error(main: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
-def _remove_leftovers(path: Path) -> None:
-    """Staging files or folders of `path` that a killed run left behind (`.<name>.<random>.tmp`)."""
-    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+DVC_SCRATCH = Path(".dvc") / "tmp"
+
+
+def _staging_area(path: Path) -> tuple[Path, str]:
+    """Folder and name prefix for building `path` before it is renamed into place.
+
+    In a DVC project that is DVC's own scratch folder (`.dvc/tmp`, ignored by git and DVC, on
+    the same file system), so a killed run leaves nothing beside the outputs; leftovers of
+    `path` from such a run are removed here, by the next run that writes it. Elsewhere (a
+    plain folder) it is `path`'s own folder.
+    """
+    if DVC_SCRATCH.is_dir():
+        folder, prefix = DVC_SCRATCH / "staging", "." + str(path).replace(os.sep, "~") + "."
+    else:
+        folder, prefix = path.parent, f".{path.name}."
+    folder.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in folder.glob(f"{glob.escape(prefix)}*.tmp"):
         if leftover.is_dir():
             shutil.rmtree(leftover, ignore_errors=True)
         else:
             leftover.unlink(missing_ok=True)
+    return folder, prefix
 
 
 def _temporary_sibling(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(path)
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    folder, prefix = _staging_area(path)
+    handle, name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder)
     os.close(handle)
     return Path(name)
 
@@ -91,20 +106,18 @@ def write_npz(path: str | Path, **arrays: np.ndarray) -> None:
 
 
 def replace_directory(target: str | Path, fill: Callable[[Path], T]) -> T:
-    """Build a directory next to `target` with `fill`, then swap it in; on failure `target` is untouched."""
+    """Build a directory in the staging area with `fill`, then swap it in; on failure `target` is untouched."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(target)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    old = target.with_name(f".{target.name}.old")
+    folder, prefix = _staging_area(target)
+    staging = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=folder))
+    old = Path(tempfile.mkdtemp(prefix=prefix, suffix=".old.tmp", dir=folder)) / target.name
     try:
         result = fill(staging)
         os.chmod(staging, 0o755)
-        shutil.rmtree(old, ignore_errors=True)
         if target.exists():
             os.replace(target, old)
         os.replace(staging, target)
         return result
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(old.parent, ignore_errors=True)

@@ -472,8 +472,7 @@ def _select(data: Any, name: str) -> Any:
     for section in ("datasets", "resources"):
         if name in sections[section]:
             return {section: {name: sections[section][name]}}
-    known = ", ".join(sorted({key for entries in sections.values() for key in entries})) or "none"
-    raise PipelineError(f"{name!r}: no experiment, dataset or resource of that name (known: {known})")
+    return data  # an unknown name: the whole file, whose registry then names the known entries
 
 
 def load_params(path: str | Path = PARAMS_FILE, only: str | None = None) -> Params:

@@ -43,6 +43,22 @@ def plot_predictions(name: str, table: pd.DataFrame, path: Path) -> None:
     save(figure, path)
 
 
+def plot_test_forecasts(dataset: str, tables: dict[str, pd.DataFrame], metrics: dict[str, dict], path: Path) -> None:
+    """Every variant's test forecasts (mean of seeds) over the actual series, with its test RMSE."""
+    figure, axes = plt.subplots(figsize=(10, 5))
+    first = next(iter(tables.values()))
+    axes.plot(first["index"], first["actual"], color="black", linewidth=2.5, label="actual")
+    for (name, table), color in zip(tables.items(), plt.cm.tab10.colors * 3, strict=False):
+        style = "--" if name.endswith("-seasonal") else "-"
+        label = f"{name} (RMSE {metrics[name]['test_rmse']:.1f})"
+        axes.plot(table["index"], table["prediction"], style, color=color, linewidth=1.2, label=label)
+    ticks = first.iloc[:: max(1, len(first) // 8)]
+    axes.set_xticks(ticks["index"], ticks["time"], rotation=30)
+    axes.set(title=f"{dataset}: test forecasts of every variant (mean of seeds)", ylabel="value (original units)")
+    axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
+    save(figure, path)
+
+
 def plot_learning(name: str, curves: pd.DataFrame, path: Path) -> None:
     figure, axes = plt.subplots(figsize=(7, 4))
     for key, style in (("loss", "-"), ("val_loss", "--")):
@@ -97,16 +113,23 @@ def draw_figures(folder: Path) -> int:
     forecasts: dict[str, dict[str, dict]] = {}  # one RMSE chart per series file, named after its first dataset
     charts: dict[str, str] = {}
     classifiers: dict[str, dict] = {}
+    test_forecasts: dict[str, dict[str, pd.DataFrame]] = {}
+    not_here = []
     for name, experiment in experiments.items():
         metrics_path = METRICS_DIR / f"{name}.json"
+        learning_path, table_path = PLOTS_DIR / "learning" / f"{name}.csv", PLOTS_DIR / experiment.task / f"{name}.csv"
         if not metrics_path.is_file():
             continue
-        plot_learning(name, pd.read_csv(PLOTS_DIR / "learning" / f"{name}.csv"), folder / f"{name}-learning.png")
-        table_path = PLOTS_DIR / experiment.task / f"{name}.csv"
+        if not (learning_path.is_file() and table_path.is_file()):  # committed metrics, outputs not run or pulled here
+            not_here.append(name)
+            continue
+        plot_learning(name, pd.read_csv(learning_path), folder / f"{name}-learning.png")
         if experiment.task == "forecast":
-            plot_predictions(name, pd.read_csv(table_path), folder / f"{name}-predictions.png")
+            table = pd.read_csv(table_path)
+            plot_predictions(name, table, folder / f"{name}-predictions.png")
             chart = charts.setdefault(params.dataset(experiment.dataset).files[0].sha256, experiment.dataset)
             forecasts.setdefault(chart, {})[name] = read_json(metrics_path)
+            test_forecasts.setdefault(chart, {})[name] = table[table["split"] == "test"]
         elif experiment.task == "classify":
             plot_confusion(name, pd.read_csv(table_path, dtype=str, keep_default_na=False), folder / f"{name}-confusion.png")
             classifiers[name] = read_json(metrics_path)
@@ -120,6 +143,11 @@ def draw_figures(folder: Path) -> int:
             "RMSE (original units)",
             folder / f"{dataset}-rmse-by-variant.png",
         )
+    for dataset, tables in test_forecasts.items():
+        plot_test_forecasts(dataset, tables, forecasts[dataset], folder / f"{dataset}-test-forecasts.png")
+    if not_here:
+        missing = f"{len(not_here)} experiment(s) whose outputs are not here: {', '.join(not_here)}"
+        print(f"plot: no figures for {missing} (dvc pull or dvc repro)")
     if classifiers:
         plot_bars_with_baselines(
             classifiers,

@@ -14,14 +14,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import logging
+import math
 import re
 import sys
 
 import numpy as np
 import pandas as pd
 
-from stages import models
 from stages.io import MODELS_DIR, PipelineError, exit_on_error, read_json, write_atomic
 from stages.params import ClassifyExperiment, ForecastExperiment, GenerateExperiment, Sample, load_params
 from stages.series import load_prepared_series, make_windows, model_inputs
@@ -35,6 +34,7 @@ MODE_OPTIONS = {
 
 
 def classify_texts(name: str, experiment: ClassifyExperiment, texts: list[str]) -> list[dict]:
+    from stages import models
     from stages.classify import class_probabilities, encode
 
     if not texts or not any(text.strip() for text in texts):
@@ -66,7 +66,12 @@ def future_times(times: np.ndarray, steps: int) -> list[str]:
 
 
 def forecast(name: str, experiment: ForecastExperiment, steps: int, values: list[float] | None) -> pd.DataFrame:
-    """Recursive multi-step forecast: each prediction becomes the newest input of the next."""
+    """Recursive multi-step forecast: each prediction becomes the newest input of the next.
+
+    A stateful model first carries its state through the history, at most as many windows as one
+    training epoch has (its state was reset every epoch, so it never saw a longer run)."""
+    from stages import models
+
     if steps <= 0:
         raise PipelineError(f"--steps must be > 0, got {steps}")
     if experiment.stateful and experiment.batch_size != 1:
@@ -77,12 +82,18 @@ def forecast(name: str, experiment: ForecastExperiment, steps: int, values: list
     if len(history) < needed:
         parts = f"look_back {experiment.look_back} + difference {series.transform.difference}"
         raise PipelineError(f"--values: {name} needs at least {needed} values ({parts}), got {len(history)}")
+    warm_up = None
+    if experiment.stateful and len(history) > needed:
+        windows = make_windows(series.scale(history), 0, len(history), experiment.look_back, history=True).inputs
+        longest = len(make_windows(series.scaled, 0, series.train_size, experiment.look_back).inputs)
+        if len(windows) > longest:
+            print(f"note: the state is carried through the last {longest} windows only, the run length {name} trained on", file=sys.stderr)
+        warm_up = model_inputs(windows[-longest:], experiment.framing)
     runs = []
     for model in models.load_seed_models(name, experiment.seeds).values():
         models.reset_states(model)
-        if experiment.stateful and len(history) > needed:  # carry the state through the history first, as evaluation does
-            for window in make_windows(series.scale(history), 0, len(history), experiment.look_back, history=True).inputs:
-                model(model_inputs(window[np.newaxis], experiment.framing), training=False)
+        if warm_up is not None:
+            model.predict(warm_up, batch_size=1, verbose=0)
         extended = history
         for _ in range(steps):
             window = series.scale(extended)[np.newaxis, -experiment.look_back :]
@@ -125,6 +136,8 @@ def generate(name: str, experiment: GenerateExperiment, sample: Sample) -> list[
     except ValueError as error:  # the command line's options are the sample's fields
         field, message = str(error).split(": ", 1)
         raise PipelineError(f"--{field.replace('_', '-')}: {message}") from None
+    from stages import models
+
     first_seed = experiment.seeds[0]
     model = models.load_seed_models(name, [first_seed])[first_seed]
     vocabulary = Vocabulary.load(MODELS_DIR / name / "vocabulary.json")
@@ -153,7 +166,6 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 
 @exit_on_error
 def main(argv: list[str] | None = None) -> None:
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # each seed's model traces its own predict function: no news
     args = parse_arguments(argv)
     experiment = load_params(only=args.experiment).experiment(args.experiment)
     given = {key for key, value in vars(args).items() if value not in (None, [], "") and key != "experiment"}
@@ -175,6 +187,9 @@ def main(argv: list[str] | None = None) -> None:
             values = [float(value) for value in args.values.split(",")] if args.values else None
         except ValueError:
             raise PipelineError(f"--values: expected comma-separated numbers, got {args.values!r}") from None
+        not_finite = [value for value in values or [] if not math.isfinite(value)]
+        if not_finite:
+            raise PipelineError(f"--values: {not_finite[0]} is not a finite number; every value must be one")
         table = forecast(args.experiment, experiment, 12 if args.steps is None else args.steps, values)
         print(table.to_string(index=False))
         if args.plot:

@@ -68,3 +68,28 @@ def test_unknown_experiment_lists_known_ones():
 def test_int_is_accepted_where_float_is_expected(raw_params: dict):
     raw_params["experiments"]["airline-window"]["learning_rate"] = 1
     assert parse_params(raw_params).experiment("airline-window").learning_rate == 1.0
+
+
+def test_dvc_set_changes_one_line_of_params_yaml(tmp_path):
+    """`dvc exp run -S` writes params.yaml through DVC's YAML round trip (modify_yaml); the file is
+    kept in the shape that round trip writes, so setting one value changes one line."""
+    from dvc.utils.serialize import modify_yaml
+
+    target = tmp_path / "params.yaml"
+    target.write_text((ROOT / "params.yaml").read_text())
+    with modify_yaml(target) as data:
+        data["experiments"]["airline-stacked"]["epochs"] = 50
+    before, after = (ROOT / "params.yaml").read_text().splitlines(), target.read_text().splitlines()
+    assert len(before) == len(after)
+    assert [(old, new) for old, new in zip(before, after, strict=True) if old != new] == [("    epochs: 100", "    epochs: 50")]
+
+
+def test_every_stage_checks_only_the_entries_it_reads(raw_params, tmp_path):
+    raw_params["experiments"]["airline-window"]["epoch"] = 5
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw_params))
+    for name in ("airline", "airline-stacked", "nltk_data", "bbc-bilstm"):
+        assert load_params(path, only=name)
+    for only in ("airline-window", None):
+        with pytest.raises(PipelineError, match=r"experiments\.airline-window\.epoch: unknown key"):
+            load_params(path, only=only)

@@ -45,7 +45,8 @@ def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 KEYS = {
     "forecast": {"train_rmse", "test_rmse", "naive_test_rmse", "seasonal_naive_test_rmse", "seeds"},
-    "classify": {"accuracy", "macro_f1", "loss", "majority_accuracy", "tfidf_logreg_accuracy", "tfidf_logreg_macro_f1", "test_size", "seeds"},
+    "classify": {"accuracy", "macro_f1", "loss", "majority_accuracy", "tfidf_logreg_accuracy", "tfidf_logreg_macro_f1"}
+    | {"test_size", "seeds"},
     "generate": {"perplexity", "next_word_accuracy", "validation_oov_rate", "validation_targets", "seeds"},
 }
 

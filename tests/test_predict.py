@@ -40,7 +40,7 @@ def test_forecast_from_given_values(airline_window):
         predict.forecast("airline-window", airline_window, 0, None)
 
 
-def test_stateful_forecast_of_a_differenced_log_series(airline_raw, workdir):
+def test_stateful_forecast_of_a_differenced_log_series(airline_raw, workdir, capsys):
     params = load_params(ROOT / "params.yaml")
     raw = workdir / "data" / "raw" / "airline-seasonal"
     shutil.copytree(airline_raw, raw)
@@ -56,6 +56,16 @@ def test_stateful_forecast_of_a_differenced_log_series(airline_raw, workdir):
     assert np.isfinite(predict.forecast(name, experiment, 2, recent).value).all()
     with pytest.raises(PipelineError, match=r"needs at least 24 values \(look_back 12 \+ difference 12\), got 23"):
         predict.forecast(name, experiment, 2, recent[1:])
+    long_history = list(400 + 100 * np.sin(np.arange(25_000) * np.pi / 6))  # 25,000 values: the state is warmed on a bounded tail
+    assert np.isfinite(predict.forecast(name, experiment, 2, long_history).value).all()
+    assert "carried through the last" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("values", ["inf,432,461", "1e400,2,3", "390,nan,461,500"])
+def test_values_that_are_not_finite_are_refused(monkeypatch, values: str):
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(SystemExit, match=r"--values: .* is not a finite number"):
+        predict.main(["airline-stateful", "--steps", "3", "--values", values])
 
 
 def test_classify_gives_a_label_and_probabilities(workdir):
