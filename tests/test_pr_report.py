@@ -88,12 +88,47 @@ def test_profile_reduces_every_experiment_and_every_text_dataset():
     assert reduced["experiments"]["airline-stacked"]["units"] == params["experiments"]["airline-stacked"]["units"]
 
 
-def test_workflow_parses_and_calls_only_scripts_that_exist():
-    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pull-request.yml").read_text())
-    assert "pull_request" in workflow[True]  # YAML 1.1 reads the key `on` as True
-    assert workflow["permissions"] == {"contents": "read", "pull-requests": "write"}
-    commands = " ".join(step.get("run", "") for step in workflow["jobs"]["report"]["steps"])
-    scripts = re.findall(r"python (?:-m pip install -r )?([\w./-]+\.(?:py|txt))", commands)
-    assert "scripts/pr_report.py" in scripts and "requirements.txt" in scripts
-    assert all((ROOT / script).is_file() for script in scripts), scripts
-    assert "--out pr-report" in commands and "pr-report/report.md" in commands
+def test_a_failing_head_stage_fails_the_report_and_names_the_stage(repository: Path):
+    (repository / "dvc.yaml").write_text(DVC_YAML.replace("json.dump(", "1 / 0 or json.dump("))
+    commit(repository, 4, 0.4, "broken head")
+    result = subprocess.run([sys.executable, str(SCRIPT), "HEAD~1", "HEAD", "--out", "out"], cwd=repository, capture_output=True, text=True)
+    assert result.returncode == 1 and "stages failed at head" in result.stderr
+    assert "evaluate" in section((repository / "out" / "report.md").read_text(), "Failed stages (head)")
+
+
+def workflow(name: str) -> dict:
+    return yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+
+
+def test_pull_request_workflow_runs_the_ci_check_and_keeps_secrets_in_their_steps():
+    pull_request = workflow("pull-request.yml")
+    assert {"pull_request", "push"} <= set(pull_request[True]) and pull_request["concurrency"]["cancel-in-progress"]
+    assert pull_request["permissions"] == {"contents": "read", "pull-requests": "write"}
+    steps = pull_request["jobs"]["report"]["steps"]
+    commands = " ".join(step.get("run", "") for step in steps)
+    assert "bash ci/check.sh" in commands and "bash ci/check.sh" in (ROOT / ".ci" / "run").read_text()
+    assert "scripts/pr_report.py" in commands and "--out pr-report" in commands and "pr-report/report.md" in commands
+    assert "unzip -o mirror/rotten/train.tsv.zip" in commands  # the competition zip holds train.tsv.zip
+    job_environment = " ".join(pull_request["jobs"]["report"].get("env", {}).values())
+    assert "secrets.KAGGLE_KEY != ''" in job_environment and "secrets.KAGGLE_KEY }}" not in job_environment
+    comment = next(step for step in steps if "cml" in step.get("run", ""))
+    assert "@dvcorg/cml@0." in comment["run"] and "SAME_REPOSITORY == 'true'" in comment["if"]
+    assert not [step for step in steps if "setup-cml" in step.get("uses", "")]
+
+
+def test_full_run_workflow_splits_the_experiments_across_workers():
+    full_run = workflow("full-run.yml")
+    workers = full_run["jobs"]["worker"]["strategy"]["matrix"]["worker"]
+    commands = " ".join(step.get("run", "") for step in full_run["jobs"]["worker"]["steps"])
+    assert f"scripts.split ${{{{ matrix.worker }}}} {len(workers)}" in commands and "dvc push --run-cache" in commands
+    assert "dvc repro --pull" in " ".join(step.get("run", "") for step in full_run["jobs"]["gather"]["steps"])
+
+
+@pytest.mark.parametrize("name", ["pull-request.yml", "full-run.yml"])
+def test_the_workflow_linter_passes_on_ours_and_fails_on_a_broken_copy(name: str, tmp_path: Path):
+    lint = ["npx", "--yes", "@action-validator/cli@0.6.0"]
+    assert subprocess.run([*lint, str(ROOT / ".github" / "workflows" / name)], capture_output=True).returncode == 0
+    broken = tmp_path / name
+    broken.write_text((ROOT / ".github" / "workflows" / name).read_text().replace("runs-on:", "run-on:", 1))
+    result = subprocess.run([*lint, str(broken)], capture_output=True, text=True)
+    assert result.returncode == 1 and "runs-on" in result.stdout + result.stderr

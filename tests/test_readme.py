@@ -8,15 +8,12 @@ minutes, and what is checked is that every command works, not its figures."""
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
-from scripts.pr_report import PROFILE, apply_profile
-from tests.conftest import ROOT, mirror_path
+from tests.conftest import ROOT, mirror_path, reduced_clone
 
 README = ROOT / "README.md"
 
@@ -39,22 +36,9 @@ def test_every_command_is_either_run_or_marked_long():
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    mirror = mirror_path()
-    if mirror is None:
+    if mirror_path() is None:
         pytest.skip("no data mirror: set DATA_MIRROR or place the mirror at ../shared/data")
-    project = tmp_path_factory.mktemp("readme")
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True)
-    for name in files.stdout.splitlines():
-        if (ROOT / name).is_file():
-            (project / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(ROOT / name, project / name)
-    params = apply_profile(yaml.safe_load((project / "params.yaml").read_text()), yaml.safe_load((ROOT / PROFILE).read_text()))
-    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    author = {"GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@localhost"}
-    author |= {"GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@localhost"}
-    for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-q", "-m", "reduced", "--no-verify"]):
-        subprocess.run(command, cwd=project, check=True, env=os.environ | author)
-    return project
+    return reduced_clone(tmp_path_factory.mktemp("readme"))
 
 
 def test_readme_commands_run_as_written(project: Path):

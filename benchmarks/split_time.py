@@ -1,0 +1,101 @@
+"""One machine running a set of experiments vs two workers sharing it through a DVC remote, and
+the newcomer's path: clone, `dvc pull`, first prediction.
+
+    python benchmarks/split_time.py                     # 4 airline experiments, full settings (~10 min)
+    python benchmarks/split_time.py --experiments airline-regression airline-window
+    python benchmarks/split_time.py --clone-to-predict  # needs the default remote filled (dvc push)
+
+Split: clones of HEAD in a temporary folder with params.yaml cut to the chosen experiments and a
+shared local-folder remote. "one": a clone runs `dvc repro`. "two": two clones run their
+`scripts/split.py` shares side by side (`dvc repro --pull`, then `dvc push --run-cache`), then a
+third runs `dvc repro --pull` (restores their training, reruns evaluate, draws the figures); wall
+time from the workers' start to the end of the third. The metrics files of "one" and "two" are
+compared byte for byte. Data comes from DATA_MIRROR (default ../shared/data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = ["airline-regression", "airline-window", "airline-timesteps", "airline-stateful"]
+
+
+def sh(command: list[str], cwd: Path, env: dict) -> str:
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    if result.returncode:
+        sys.exit(f"error: {' '.join(command)} failed in {cwd}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    return result.stdout
+
+
+def clone(origin: Path, target: Path, storage: Path, env: dict) -> Path:
+    sh(["git", "clone", "-q", str(origin), str(target)], target.parent, env)
+    sh(["dvc", "remote", "add", "--local", "--default", "shared", str(storage)], target, env)
+    return target
+
+
+def split(experiments: list[str], env: dict, folder: Path) -> dict:
+    origin = folder / "origin"
+    sh(["git", "clone", "-q", str(ROOT), str(origin)], folder, env)
+    params = yaml.safe_load((origin / "params.yaml").read_text())
+    params["experiments"] = {name: params["experiments"][name] for name in experiments}
+    (origin / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    identity = ["-c", "user.name=benchmark", "-c", "user.email=benchmark@localhost"]
+    sh(["git", *identity, "commit", "-q", "-am", "benchmark experiments"], origin, env)
+    one = clone(origin, folder / "one", folder / "storage-one", env)
+    start = time.perf_counter()
+    sh(["dvc", "repro"], one, env)
+    one_s = time.perf_counter() - start
+    workers = [clone(origin, folder / f"worker-{number}", folder / "storage-two", env) for number in (1, 2)]
+    final = clone(origin, folder / "final", folder / "storage-two", env)
+    start = time.perf_counter()
+    running = []
+    for number, worker in enumerate(workers, 1):
+        share = sh([sys.executable, "-m", "scripts.split", str(number), "2"], worker, env).strip()
+        running.append(subprocess.Popen(["bash", "-c", f"dvc repro --pull {share} && dvc push --run-cache"], cwd=worker, env=env))
+    if any(process.wait() for process in running):
+        sys.exit("error: a worker failed")
+    sh(["dvc", "repro", "--pull"], final, env)
+    two_s = time.perf_counter() - start
+    same = all((one / "metrics" / f"{name}.json").read_bytes() == (final / "metrics" / f"{name}.json").read_bytes() for name in experiments)
+    times = {"one_worker_s": round(one_s, 1), "two_workers_s": round(two_s, 1), "two_worker_speedup": round(one_s / two_s, 2)}
+    return {"experiments": experiments, **times, "metrics_identical": same}
+
+
+def clone_to_predict(env: dict, folder: Path) -> dict:
+    """A clone beside this checkout (so the default remote ../dvc-storage is the same folder)."""
+    target = ROOT.parent / f".newcomer-{os.getpid()}"
+    start = time.perf_counter()
+    try:
+        sh(["git", "clone", "-q", str(ROOT), str(target)], folder, env)
+        sh(["dvc", "pull"], target, env)
+        forecast = sh([sys.executable, "-m", "stages.predict", "airline-stateful", "--steps", "3"], target, env)
+        seconds = time.perf_counter() - start
+    finally:
+        subprocess.run(["rm", "-rf", str(target)], check=False)
+    return {"clone_to_predict_s": round(seconds, 1), "first_prediction": forecast.strip().splitlines()[1]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--experiments", nargs="+", default=DEFAULT)
+    parser.add_argument("--clone-to-predict", action="store_true")
+    args = parser.parse_args()
+    mirror = Path(os.environ.get("DATA_MIRROR") or ROOT.parent / "shared" / "data").resolve()
+    env = os.environ | {"DATA_MIRROR": str(mirror)}
+    with tempfile.TemporaryDirectory() as folder:
+        result = clone_to_predict(env, Path(folder)) if args.clone_to_predict else split(args.experiments, env, Path(folder))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""Same numbers on another CPU: stages.backend pins oneDNN's instruction set (AVX2), so a run
+gives the same bytes whatever the CPU offers above that and however many threads it uses.
+
+Each case trains a small text model (Embedding -> SimpleRNN(128) -> Dense over a 2,000-word
+vocabulary, the shape of alice-simplernn) in its own process, as a stage would, and prints a
+digest of its predictions."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+TRAIN = """
+import hashlib
+import numpy as np
+from stages import models
+from stages.backend import keras, layers
+models.seed_everything(1)
+rng = np.random.default_rng(0)
+words = rng.integers(2, 2000, size=(3000, 11)).astype("int32")
+network = [layers.Embedding(2000, 64), layers.SimpleRNN(128), layers.Dense(2000, activation="softmax")]
+model = keras.Sequential([keras.Input((10,), dtype="int32"), *network])
+model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy")
+model.fit(words[:, :10], words[:, 10], epochs=2, batch_size=128, verbose=0)
+print(hashlib.sha256(model.predict(words[:200, :10], verbose=0).tobytes()).hexdigest())
+"""
+
+
+def digest(**environment: str) -> str:
+    clean = {key: value for key, value in os.environ.items() if key not in ("ONEDNN_MAX_CPU_ISA", "TF_NUM_INTRAOP_THREADS")}
+    result = subprocess.run([sys.executable, "-c", TRAIN], cwd=ROOT, env=clean | environment, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout.strip()
+
+
+def test_pinned_runs_are_identical_across_instruction_sets_and_threads():
+    pinned = digest()
+    assert digest(TF_NUM_INTRAOP_THREADS="1") == pinned
+    assert digest(ONEDNN_MAX_CPU_ISA="AVX2") == pinned  # what a CPU offering only AVX2 runs
+    assert digest(ONEDNN_MAX_CPU_ISA="AVX2", TF_NUM_INTRAOP_THREADS="1") == pinned
+
+
+@pytest.mark.skipif("avx512f" not in Path("/proc/cpuinfo").read_text(), reason="this CPU offers nothing above AVX2")
+def test_without_the_pin_this_cpu_computes_differently():
+    """What the pin is for: left free, oneDNN uses AVX-512 here and the bytes change."""
+    assert digest(ONEDNN_MAX_CPU_ISA="ALL") != digest()
