@@ -1,8 +1,12 @@
 """Stage download@<dataset>: fetch each source file, verify its sha256, publish data/raw/<dataset>/.
 
-With DATA_MIRROR set, files come from $DATA_MIRROR/<dataset>/<file> instead of the network
-(a file the mirror lacks still comes from its URL); `file:` URLs are always read where they point.
-Nothing is published unless every file verifies, so a bad fetch never replaces good data.
+Each file is tried from its sources in order until one gives the verified bytes: with
+DATA_MIRROR set, $DATA_MIRROR/<dataset>/<file> first; then its `url`; then its `fallbacks`
+(pinned public copies, or a member of a zip). A source that fails (missing, network, HTTP error,
+checksum) falls through to the next; if none verifies, one line lists every source tried with its
+reason. `file:` URLs are read where they point. Nothing is published unless every file
+verifies, so a bad fetch never replaces good data. DOWNLOAD_BASE_URL (for tests) serves every
+`https://<host>/<path>` from `<base>/<host>/<path>` instead.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ import shutil
 import sys
 import urllib.error
 import urllib.request
+import zipfile
 from pathlib import Path
 
 from stages.io import RAW_DIR, PipelineError, exit_on_error, replace_directory
-from stages.params import SourceFile, load_params
+from stages.params import Fallback, SourceFile, load_params
 
 CHUNK = 1 << 20
 
@@ -36,42 +41,79 @@ def _mirror_candidates(mirror: Path, dataset: str, source: SourceFile) -> list[t
     return candidates + [(mirror / dataset / alternative.name, alternative.sha256) for alternative in source.alternatives]
 
 
-def _fetch_url(source: SourceFile, target: Path, tried: str = "") -> str:
+def _address(url: str) -> str:
+    base = os.environ.get("DOWNLOAD_BASE_URL")
+    return f"{base.rstrip('/')}/{url.removeprefix('https://')}" if base and url.startswith("https://") else url
+
+
+def _download(url: str, target: Path) -> None:
+    """`url` into `target`, with progress on stderr for large files; any failure is an OSError."""
     try:
-        with urllib.request.urlopen(source.url, timeout=60) as response, open(target, "wb") as out:
+        with urllib.request.urlopen(_address(url), timeout=60) as response, open(target, "wb") as out:
             total = int(response.headers.get("Content-Length") or 0)
             done = 0
             for chunk in iter(lambda: response.read(CHUNK), b""):
                 out.write(chunk)
                 done += len(chunk)
                 if total > 10 * CHUNK:
-                    print(f"\r{source.name}: {done * 100 // total}% of {total >> 20} MiB", end="", file=sys.stderr)
+                    print(f"\r{target.name}: {done * 100 // total}% of {total >> 20} MiB", end="", file=sys.stderr)
             if total > 10 * CHUNK:
                 print(file=sys.stderr)
     except (urllib.error.URLError, OSError, ValueError) as error:
-        reason = getattr(error, "reason", error)
-        raise PipelineError(
-            f"{source.url}: download failed ({reason})" + (f"; not in the mirror either ({tried})" if tried else "")
-        ) from None
-    return source.sha256
+        raise OSError(f"download failed: {getattr(error, 'reason', error)}") from None
+
+
+def _from_network(fallback: Fallback, target: Path) -> None:
+    if fallback.member is None:
+        _download(fallback.url, target)
+        return
+    archive = target.with_name(f".{target.name}.zip")
+    try:
+        _download(fallback.url, archive)
+        with zipfile.ZipFile(archive) as zipped, zipped.open(fallback.member) as member, open(target, "wb") as out:
+            shutil.copyfileobj(member, out, CHUNK)
+    except (zipfile.BadZipFile, KeyError) as error:
+        raise OSError(f"no member {fallback.member} in a readable zip ({error})") from None
+    finally:
+        archive.unlink(missing_ok=True)
+
+
+def _sources(dataset: str, source: SourceFile, mirror: Path | None) -> list[tuple[str, Path | Fallback, str]]:
+    """(where, what to read, expected sha256) for every place `source` may come from, in order."""
+    tries: list[tuple[str, Path | Fallback, str]] = []
+    if mirror is not None and not source.url.startswith("file:"):
+        tries += [(str(path), path, sha256) for path, sha256 in _mirror_candidates(mirror, dataset, source)]
+    for fallback in [Fallback(source.url), *source.fallbacks]:
+        where = fallback.url + (f" (member {fallback.member})" if fallback.member else "")
+        tries.append((where, fallback, source.sha256))
+    return tries
 
 
 def fetch(dataset: str, sources: list[SourceFile], folder: Path, mirror: Path | None) -> None:
-    """Fetch and verify every source file into `folder`."""
+    """Fetch and verify every source file into `folder`, each from the first of its sources that verifies."""
     for source in sources:
         target = folder / source.name
         target.parent.mkdir(parents=True, exist_ok=True)
-        candidates = _mirror_candidates(mirror, dataset, source) if mirror is not None and not source.url.startswith("file:") else []
-        found = next(((path, sha256) for path, sha256 in candidates if path.is_file()), None)
-        if found:
-            shutil.copyfile(found[0], target)
-            expected = found[1]
-        else:  # no mirror, a file: URL, or a partial mirror without this file
-            expected = _fetch_url(source, target, " or ".join(str(path) for path, _ in candidates))
-        actual = sha256_of(target)
-        if actual != expected:
-            raise PipelineError(f"{source.name}: sha256 mismatch for dataset {dataset} (expected {expected}, got {actual})")
-        os.chmod(target, 0o644)
+        failures = []
+        for where, what, expected in _sources(dataset, source, mirror):
+            try:
+                if isinstance(what, Path):
+                    shutil.copyfile(what, target)
+                else:
+                    _from_network(what, target)
+            except FileNotFoundError:
+                failures.append(f"{where} (not there)")
+                continue
+            except OSError as error:
+                failures.append(f"{where} ({error})")
+                continue
+            actual = sha256_of(target)
+            if actual == expected:
+                os.chmod(target, 0o644)
+                break
+            failures.append(f"{where} (sha256 mismatch: expected {expected}, got {actual})")
+        else:
+            raise PipelineError(f"{source.name} of dataset {dataset}: no source gave the verified file; tried " + "; ".join(failures))
 
 
 @exit_on_error

@@ -36,15 +36,25 @@ def _check_file(name: str, sha256: str) -> None:
 
 
 @dataclass(frozen=True)
+class Fallback:
+    """Another place to fetch a source from when its `url` fails: a byte-identical public copy,
+    or the `member` of a zip archive at `url` (read without unpacking anything else)."""
+
+    url: str
+    member: str | None = None
+
+
+@dataclass(frozen=True)
 class SourceFile:
-    """One file of a dataset. Online it comes from `url`; from a mirror, the first of this file
-    and its `alternatives` found under DATA_MIRROR."""
+    """One file of a dataset. From a mirror, the first of this file and its `alternatives` found
+    under DATA_MIRROR; else from `url`, then each of `fallbacks` in order, until one verifies."""
 
     name: str
     url: str
     sha256: str
     mirror: str | None = None  # path under DATA_MIRROR; default <dataset>/<name>
     alternatives: list[Alternative] = field(default_factory=list)
+    fallbacks: list[Fallback] = field(default_factory=list)
 
     def check(self) -> None:
         _check_file(self.name, self.sha256)

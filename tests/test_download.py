@@ -35,7 +35,8 @@ def test_wrong_checksum_names_file_and_both_hashes_and_keeps_old_data(tmp_path: 
     publish(tmp_path, fake_mirror, GOOD)
     (fake_mirror / "toy" / "series.csv").write_bytes(CONTENT + b"1949-02,118\n")
     actual = hashlib.sha256(CONTENT + b"1949-02,118\n").hexdigest()
-    with pytest.raises(PipelineError, match=rf"series.csv: sha256 mismatch .*expected {GOOD.sha256}, got {actual}"):
+    mismatch = rf"series.csv of dataset toy: .*series.csv \(sha256 mismatch: expected {GOOD.sha256}, got {actual}\)"
+    with pytest.raises(PipelineError, match=mismatch):
         publish(tmp_path, fake_mirror, GOOD)
     assert (tmp_path / "raw" / "toy" / "series.csv").read_bytes() == CONTENT
     assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == ["toy"]
@@ -43,9 +44,8 @@ def test_wrong_checksum_names_file_and_both_hashes_and_keeps_old_data(tmp_path: 
 
 def test_missing_mirror_file_names_path_and_url(tmp_path: Path, fake_mirror: Path):
     missing = SourceFile(name="other.csv", url="https://example.invalid/other.csv", sha256=GOOD.sha256)
-    with pytest.raises(
-        PipelineError, match=r"https://example.invalid/other.csv: download failed .*not in the mirror either \(.*mirror/toy/other.csv\)"
-    ):
+    tried = r"tried .*mirror/toy/other.csv \(not there\); https://example.invalid/other.csv \(download failed"
+    with pytest.raises(PipelineError, match=tried):
         publish(tmp_path, fake_mirror, missing)
     assert not (tmp_path / "raw" / "toy").exists()
     assert list((tmp_path / "raw").iterdir()) == []
@@ -53,7 +53,7 @@ def test_missing_mirror_file_names_path_and_url(tmp_path: Path, fake_mirror: Pat
 
 def test_network_failure_names_url(tmp_path: Path):
     source = SourceFile(name="series.csv", url="file:///nonexistent/series.csv", sha256=GOOD.sha256)
-    with pytest.raises(PipelineError, match=r"file:///nonexistent/series.csv: download failed"):
+    with pytest.raises(PipelineError, match=r"file:///nonexistent/series.csv \(download failed"):
         download.fetch("toy", [source], tmp_path, None)
 
 
@@ -77,8 +77,8 @@ def test_stage_reports_one_line_and_exit_status(tmp_path: Path, fake_mirror: Pat
     )
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
-    assert "example.invalid/airline-passengers.csv: download failed" in result.stderr
-    assert "not in the mirror either" in result.stderr and "mirror/airline/airline-passengers.csv" in result.stderr
+    tried = "mirror/airline/airline-passengers.csv (not there); https://example.invalid/airline-passengers.csv (download failed"
+    assert tried in result.stderr
     assert not (tmp_path / "data" / "raw" / "airline").exists()
 
 
