@@ -29,6 +29,7 @@ def test_same_seed_gives_identical_predictions(airline, workdir, name: str):
     test_part = make_windows(series.scaled, series.train_size, len(series.scaled), experiment.look_back)
     predictions = []
     for run in ("first", "second"):
+        keras.utils.clear_session()  # layer names restart, as in the fresh process each stage runs in
         (workdir / run).mkdir()
         forecast.train(name, experiment, airline.dataset("airline"), workdir / run)
         model = keras.models.load_model(workdir / run / "seed-7.keras")
