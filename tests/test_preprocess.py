@@ -76,3 +76,16 @@ def test_fill_policy_accepts_gaps(workdir, fill: str, times: list[str], values: 
     series = np.load(workdir / "out" / "series.npz")
     assert series["time"].tolist() == times
     np.testing.assert_array_equal(series["values"], values)
+
+
+def test_a_class_missing_from_training_stops_at_preprocess(workdir):
+    import pandas as pd
+
+    from stages.preprocess import prepare_texts
+    from tests.test_text_tasks import text_dataset, toy_texts, write_raw
+
+    texts = pd.concat([toy_texts(100), pd.DataFrame({"category": ["weather"] * 10, "text": ["rain and wind"] * 10})])
+    write_raw(workdir, "texts.csv", texts.to_csv(index=False).encode())
+    with pytest.raises(PipelineError, match=r"datasets.toy: class 'weather' is in the (validation|test) part but never in train"):
+        prepare_texts("toy", text_dataset(split="ordered", validation_fraction=0.0, test_fraction=0.1), workdir / "out")
+    assert not (workdir / "out").exists()
