@@ -71,14 +71,14 @@ def test_int_is_accepted_where_float_is_expected(raw_params: dict):
 
 
 def test_dvc_set_changes_one_line_of_params_yaml(tmp_path):
-    """`dvc exp run -S` writes params.yaml through DVC's YAML round trip (modify_yaml); the file is
-    kept in the shape that round trip writes, so setting one value changes one line."""
-    from dvc.utils.serialize import modify_yaml
+    """`dvc exp run -S` rewrites params.yaml through DVC's Hydra round trip (apply_overrides), which
+    replaces every list: the file keeps lists in block style and no comment inside one, so setting
+    one value changes one line."""
+    from dvc.utils.hydra import apply_overrides
 
     target = tmp_path / "params.yaml"
     target.write_text((ROOT / "params.yaml").read_text())
-    with modify_yaml(target) as data:
-        data["experiments"]["airline-stacked"]["epochs"] = 50
+    apply_overrides(str(target), ["experiments.airline-stacked.epochs=50"])
     before, after = (ROOT / "params.yaml").read_text().splitlines(), target.read_text().splitlines()
     assert len(before) == len(after)
     assert [(old, new) for old, new in zip(before, after, strict=True) if old != new] == [("    epochs: 100", "    epochs: 50")]
