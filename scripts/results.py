@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from stages.evaluate import mean_and_spread
 from stages.params import load_params
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,25 +53,24 @@ the published ones (airline: Brownlee's tutorial / the LSTM report); experiments
 """
 
 
-def spread(metrics: dict, key: str, digits: int) -> str:
-    std = metrics.get(f"{key}_std")
-    return f"{metrics[key]:.{digits}f}" + ("" if std is None else f" ± {std:.{digits}f}")
-
-
 def cells(task: str, metrics: dict) -> list[str]:
     if task == "forecast":
-        return [spread(metrics, "test_rmse", 2), f"{metrics['naive_test_rmse']:.2f}", f"{metrics['seasonal_naive_test_rmse']:.2f}"]
+        return [mean_and_spread(metrics, "test_rmse", 2), f"{metrics['naive_test_rmse']:.2f}", f"{metrics['seasonal_naive_test_rmse']:.2f}"]
     if task == "classify":
-        validation = spread(metrics, "val_accuracy", 4) if "val_accuracy" in metrics else "-"
+        validation = mean_and_spread(metrics, "val_accuracy", 4) if "val_accuracy" in metrics else "-"
         return [
-            spread(metrics, "accuracy", 4),
+            mean_and_spread(metrics, "accuracy", 4),
             f"{metrics['ensemble_accuracy']:.4f}",
             f"{metrics['macro_f1']:.4f}",
             validation,
             f"{metrics['majority_accuracy']:.4f}",
             f"{metrics['tfidf_logreg_accuracy']:.4f}",
         ]
-    return [spread(metrics, "perplexity", 1), spread(metrics, "next_word_accuracy", 4), f"{metrics['validation_oov_rate']:.4f}"]
+    return [
+        mean_and_spread(metrics, "perplexity", 1),
+        mean_and_spread(metrics, "next_word_accuracy", 4),
+        f"{metrics['validation_oov_rate']:.4f}",
+    ]
 
 
 def results_markdown(root: Path = ROOT) -> str:
