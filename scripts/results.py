@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from stages.evaluate import mean_and_spread
+from stages.metrics import mean_and_spread
 from stages.params import load_params
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -67,13 +67,14 @@ class SeriesDataset:
     kind: Literal["series"]
     files: list[SourceFile]
     value_column: str
-    time_column: str | None = None
-    delimiter: str = ","
-    train_fraction: float = 0.67
-    seasonal_period: int = 12  # for the seasonal-naive baseline: 12 monthly, 7 or 365 daily
-    fill: Literal["error", "drop", "previous", "interpolate"] = "error"  # what to do with empty or non-numeric values
-    log: bool = False  # model the logarithm (a seasonal swing that grows with the level becomes constant)
-    difference: int = 0  # model the change since this many steps earlier (12: same month last year); 0: the level
+    time_column: str | None
+    delimiter: str
+    header: bool
+    train_fraction: float
+    seasonal_period: int
+    fill: Literal["error", "drop", "previous", "interpolate"]
+    log: bool
+    difference: int
 
     def check(self) -> None:
         if len(self.files) != 1:
@@ -97,12 +98,10 @@ class ForecastExperiment:
     epochs: int
     batch_size: int
     seeds: list[int]
-    stateful: bool = False
-    # part: windows stay inside the train or test part (the tutorial's create_dataset); series: a
-    # window may reach back into earlier months, so every month of the test part is forecast
-    context: Literal["part", "series"] = "part"
-    learning_rate: float = 0.001
-    description: str = ""
+    stateful: bool
+    context: Literal["part", "series"]
+    learning_rate: float
+    description: str
 
     def check(self) -> None:
         if self.look_back < 1:
@@ -129,16 +128,19 @@ class TextDataset:
     files: list[SourceFile]
     text_column: str
     label_column: str
-    delimiter: str = ","
-    quoting: Literal["minimal", "none"] = "minimal"  # none: quote characters are plain text (Rotten's TSV)
-    split: Literal["stratified", "ordered"] = "stratified"
-    validation_fraction: float = 0.1
-    test_fraction: float = 0.2
-    split_seed: int = 42
-    group_column: str | None = None  # rows sharing a value stay on one side (default: the text itself)
-    classes: list[str] | None = None  # the labels allowed; any other is an error
-    positive_class: str | None = None  # make it binary: this label vs "not <label>"
-    max_texts: int | None = None  # keep a seeded sample of at most this many texts per split (quick runs)
+    delimiter: str
+    header: bool
+    quoting: Literal["minimal", "none"]
+    rows_span_lines: Literal["error", "warn", "allow"]
+    split: Literal["stratified", "ordered"]
+    validation_fraction: float
+    test_fraction: float
+    split_seed: int
+    group_column: str | None
+    classes: list[str] | None
+    class_names: list[str] | None
+    positive_class: str | None
+    max_texts: int | None
 
     def check(self) -> None:
         if self.max_texts is not None and self.max_texts < 1:
@@ -149,6 +151,10 @@ class TextDataset:
         _check_fraction("test_fraction", self.test_fraction)
         if self.validation_fraction + self.test_fraction >= 1:
             raise ValueError("test_fraction: validation_fraction + test_fraction must stay below 1")
+        if self.class_names is not None and (self.classes is None or len(self.class_names) != len(self.classes)):
+            raise ValueError("class_names: needs `classes`, one name for each")
+        if self.class_names is not None and self.positive_class is not None:
+            raise ValueError("class_names: not with positive_class (its classes are named by it)")
 
 
 @dataclass(frozen=True)
@@ -162,9 +168,9 @@ class TextFoldersDataset:
     files: list[SourceFile]
     root: str
     labels: list[str]
-    validation_fraction: float = 0.1
-    split_seed: int = 42
-    max_texts: int | None = None  # keep a seeded sample of at most this many texts per split (quick runs)
+    validation_fraction: float
+    split_seed: int
+    max_texts: int | None
 
     def check(self) -> None:
         if len(self.files) != 1:
@@ -186,15 +192,18 @@ class CorpusDataset:
 
     kind: Literal["corpus"]
     files: list[SourceFile]
-    start_marker: str | None = None
-    end_marker: str | None = None
-    document_pattern: str | None = None
-    validation_fraction: float = 0.1
+    start_marker: str | None
+    end_marker: str | None
+    document_pattern: str | None
+    headings: Literal["text", "separators"]
+    validation_fraction: float
 
     def check(self) -> None:
         if len(self.files) != 1:
             raise ValueError("files: a corpus dataset has exactly one text file")
         _check_fraction("validation_fraction", self.validation_fraction)
+        if self.headings == "separators" and self.document_pattern is None:
+            raise ValueError("headings: separators needs a document_pattern that matches the headings")
         if self.document_pattern is not None:
             try:
                 re.compile(self.document_pattern)
@@ -206,10 +215,10 @@ class CorpusDataset:
 class TextEncoding:
     """How texts become integer sequences; the same for train, evaluate and predict."""
 
-    lowercase: bool = True
-    strip_punctuation: bool = True
-    remove_stopwords: bool = False
-    vocab_size: int | None = None  # padding + OOV + words; None keeps every training word
+    lowercase: bool
+    strip_punctuation: bool
+    remove_stopwords: bool
+    vocab_size: int | None
 
     def check(self) -> None:
         if self.vocab_size is not None and self.vocab_size < 3:
@@ -222,13 +231,13 @@ class RecurrentNetwork:
 
     embedding_dim: int
     units: int
-    cell: Literal["lstm", "gru", "simple_rnn"] = "lstm"
-    bidirectional: bool = False
-    embedding_dropout: float = 0.0
-    rnn_dropout: float = 0.0
-    recurrent_dropout: float = 0.0
-    dropout: float = 0.0
-    dense_units: int = 0
+    cell: Literal["lstm", "gru", "simple_rnn"]
+    bidirectional: bool
+    embedding_dropout: float
+    rnn_dropout: float
+    recurrent_dropout: float
+    dropout: float
+    dense_units: int
 
     def check(self) -> None:
         if self.embedding_dim < 1 or self.units < 1 or self.dense_units < 0:
@@ -258,18 +267,14 @@ class ClassifyExperiment:
     epochs: int
     batch_size: int
     seeds: list[int]
-    padding: Literal["pre", "post"] = "post"
-    truncating: Literal["pre", "post"] = "post"
-    # padded: every text padded to max_length (the write-ups' way); by_length: batches of similar
-    # length, each right-padded to its own longest, with a masking Embedding (same model, fewer steps)
-    batching: Literal["padded", "by_length"] = "padded"
-    output: Literal["softmax", "sigmoid"] = "softmax"
-    learning_rate: float = 0.001
-    # 0: no clipping (Keras's default). Length-sorted batches of long texts put every long review
-    # in the same few batches, whose gradients can blow up (IMDB; see benchmarks/README.md)
-    clipnorm: float = 0.0
-    early_stopping_patience: int = 0  # 0: train all epochs; else stop on validation loss, keep the best
-    description: str = ""
+    padding: Literal["pre", "post"]
+    truncating: Literal["pre", "post"]
+    batching: Literal["padded", "by_length"]
+    output: Literal["softmax", "sigmoid"]
+    learning_rate: float
+    clipnorm: float
+    early_stopping_patience: int
+    description: str
 
     def check(self) -> None:
         if self.max_length < 1:
@@ -288,13 +293,11 @@ class Sample:
     """Text generated after evaluation, deterministic for a given seed."""
 
     seed_text: str
-    lines: int = 4
-    words: int = 8
-    temperature: float = 0.0  # 0: always the most likely word (greedy)
-    seed: int = 0
-    # 0: the model sees all the text so far (the write-ups); N: only its last N words. A
-    # line_prefixes model was trained on a few words of one line, never on text across lines
-    context_words: int = 0
+    lines: int
+    words: int
+    temperature: float
+    seed: int
+    context_words: int
 
     def check(self) -> None:
         for name in ("lines", "words"):
@@ -318,12 +321,12 @@ class GenerateExperiment:
     sample: Sample
     epochs: int
     seeds: list[int]
-    sequences: Literal["line_prefixes", "windows"] = "line_prefixes"
-    window: int = 10
-    batch_size: int = 32
-    optimizer: Literal["adam", "rmsprop"] = "adam"
-    learning_rate: float = 0.001
-    description: str = ""
+    sequences: Literal["line_prefixes", "windows"]
+    window: int
+    batch_size: int
+    optimizer: Literal["adam", "rmsprop"]
+    learning_rate: float
+    description: str
 
     def check(self) -> None:
         if self.window < 1:
@@ -353,9 +356,9 @@ Experiment = ForecastExperiment | ClassifyExperiment | GenerateExperiment
 
 @dataclass(frozen=True)
 class Params:
-    datasets: dict[str, Dataset] = field(default_factory=dict)
-    experiments: dict[str, Experiment] = field(default_factory=dict)
-    resources: dict[str, Resource] = field(default_factory=dict)
+    datasets: dict[str, Dataset]
+    experiments: dict[str, Experiment]
+    resources: dict[str, Resource]
 
     def experiment(self, name: str) -> Experiment:
         if name not in self.experiments:
@@ -405,53 +408,67 @@ def _convert(value: Any, expected: Any, where: str) -> Any:
     return value
 
 
-def build(cls: type, data: Any, where: str) -> Any:
-    """Build dataclass `cls` from a mapping, naming `where.key` in every error."""
+def _mapping(data: Any, where: str) -> dict:
     if not isinstance(data, dict):
         raise PipelineError(f"{where}: expected a mapping, got {data!r}")
+    return data
+
+
+def build(cls: type, data: Any, where: str, defaults: Any = None, defaults_where: str = "") -> Any:
+    """Build dataclass `cls` from a mapping over its `defaults` (a mapping from the `defaults`
+    section, nested mappings merged key by key); every error names the key where the value was
+    written: `where.key`, or `defaults_where.key` for a value taken from the defaults."""
+    data, defaults = _mapping(data, where), _mapping(defaults or {}, defaults_where)
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        raise PipelineError(f"{where}.{unknown[0]}: unknown key (known: {', '.join(fields)})")
+    for mapping, place in ((data, where), (defaults, defaults_where)):
+        unknown = sorted(set(mapping) - set(fields))
+        if unknown:
+            raise PipelineError(f"{place}.{unknown[0]}: unknown key (known: {', '.join(fields)})")
     hints = typing.get_type_hints(cls)
-    values = {}
+    values, origin = {}, {}
     for name, spec in fields.items():
-        if name in data:
-            values[name] = _convert(data[name], hints[name], f"{where}.{name}")
+        origin[name] = where if name in data else defaults_where
+        if dataclasses.is_dataclass(hints[name]) and (name in data or name in defaults):
+            values[name] = build(hints[name], data.get(name, {}), f"{where}.{name}", defaults.get(name), f"{defaults_where}.{name}")
+        elif name in data or name in defaults:
+            value = data[name] if name in data else defaults[name]
+            values[name] = _convert(value, hints[name], f"{origin[name]}.{name}")
         elif spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
-            raise PipelineError(f"{where}.{name}: missing")
+            raise PipelineError(
+                f"{where}.{name}: missing (set it here or in {defaults_where})" if defaults_where else f"{where}.{name}: missing"
+            )
     instance = cls(**values)
     try:
         if hasattr(instance, "check"):
             instance.check()
     except ValueError as error:
-        raise PipelineError(f"{where}.{error}") from None
+        key = str(error).split(":")[0]
+        raise PipelineError(f"{origin.get(key, where)}.{error}") from None
     return instance
 
 
 def _registry(data: dict, section: str, selector: str, kinds: dict[str, type]) -> dict[str, Any]:
-    entries = data.get(section) or {}
-    if not isinstance(entries, dict):
-        raise PipelineError(f"{section}: expected a mapping of name -> entry")
+    entries = _mapping(data.get(section) or {}, section)
+    defaults = _mapping(data.get("defaults") or {}, "defaults")
+    section_defaults = _mapping(defaults.get(section) or {}, f"defaults.{section}")
     registry = {}
     for name, entry in entries.items():
         where = f"{section}.{name}"
         choice = entry.get(selector) if isinstance(entry, dict) else None
         if choice not in kinds:
             raise PipelineError(f"{where}.{selector}: must be one of {', '.join(kinds)}, got {choice!r}")
-        registry[name] = build(kinds[choice], entry, where)
+        registry[name] = build(kinds[choice], entry, where, section_defaults.get(choice), f"defaults.{section}.{choice}")
     return registry
 
 
 def parse_params(data: Any) -> Params:
     if not isinstance(data, dict):
         raise PipelineError("params: expected a mapping at the top level")
-    unknown = sorted(set(data) - {"datasets", "experiments", "resources"})
+    known = ("defaults", "datasets", "experiments", "resources")
+    unknown = sorted(set(data) - set(known))
     if unknown:
-        raise PipelineError(f"{unknown[0]}: unknown top-level key (known: datasets, experiments, resources)")
-    resources = data.get("resources") or {}
-    if not isinstance(resources, dict):
-        raise PipelineError("resources: expected a mapping of name -> entry")
+        raise PipelineError(f"{unknown[0]}: unknown top-level key (known: {', '.join(known)})")
+    resources = _mapping(data.get("resources") or {}, "resources")
     params = Params(
         datasets=_registry(data, "datasets", "kind", DATASET_KINDS),
         experiments=_registry(data, "experiments", "task", EXPERIMENT_TASKS),
@@ -478,10 +495,10 @@ def _select(data: Any, name: str) -> Any:
         experiment = sections["experiments"][name]
         dataset = experiment.get("dataset") if isinstance(experiment, dict) else None
         datasets = {dataset: sections["datasets"][dataset]} if dataset in sections["datasets"] else {}
-        return {"experiments": {name: experiment}, "datasets": datasets}
+        return {"defaults": data.get("defaults"), "experiments": {name: experiment}, "datasets": datasets}
     for section in ("datasets", "resources"):
         if name in sections[section]:
-            return {section: {name: sections[section][name]}}
+            return {"defaults": data.get("defaults"), section: {name: sections[section][name]}}
     return data  # an unknown name: the whole file, whose registry then names the known entries
 
 

@@ -3,12 +3,15 @@ scratch project folder to run stages in."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -175,3 +178,20 @@ def reduced_clone(target: Path, experiments: list[str] | None = None) -> Path:
     git(["add", "-A"], target)
     git(["commit", "-q", "-m", "reduced"], target)
     return target
+
+
+def with_defaults(section: str, kind: str, **entry: Any) -> Any:
+    """A dataset (`section` "datasets", `kind` its kind) or an experiment ("experiments", its task)
+    built from `entry` over params.yaml's defaults, as stages.params builds every entry; values may
+    be dataclasses (a SourceFile) or mappings (an experiment's `encoding`)."""
+    from stages.params import DATASET_KINDS, EXPERIMENT_TASKS, build
+
+    def plain(value: Any) -> Any:
+        if dataclasses.is_dataclass(value):
+            return dataclasses.asdict(value)
+        return [plain(item) for item in value] if isinstance(value, list) else value
+
+    defaults = yaml.safe_load((ROOT / "params.yaml").read_text())["defaults"][section][kind]
+    selector, cls = ("kind", DATASET_KINDS[kind]) if section == "datasets" else ("task", EXPERIMENT_TASKS[kind])
+    data = {selector: kind} | {key: plain(value) for key, value in entry.items()}
+    return build(cls, data, f"{section}.toy", defaults, f"defaults.{section}.{kind}")
