@@ -1,30 +1,34 @@
-"""Load params.yaml into checked dataclasses, so a typo fails at once with the key's full name."""
+"""Load params.yaml into dataclasses checked by pydantic, so a typo fails at once with the key's
+full name: every entry over the defaults of its kind or task, each error naming the key where
+the bad value was written (`experiments.<name>.<key>` or `defaults.experiments.<task>.<key>`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
-import types
 import typing
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from pydantic import ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr, TypeAdapter, ValidationError
+from pydantic.dataclasses import dataclass
 
 from stages.io import PipelineError
+
+CHECKED = ConfigDict(extra="forbid")  # a key the class does not know is an error, not ignored
 
 PARAMS_FILE = Path("params.yaml")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class Alternative:
     """Another file accepted in place of a source (a mirror's repack), with its own checksum."""
 
-    name: str
-    sha256: str
+    name: StrictStr
+    sha256: StrictStr
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         _check_file(self.name, self.sha256)
 
 
@@ -35,48 +39,48 @@ def _check_file(name: str, sha256: str) -> None:
         raise ValueError("name: must be a relative path inside the dataset folder")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class Fallback:
     """Another place to fetch a source from when its `url` fails: a byte-identical public copy,
     or the `member` of a zip archive at `url` (read without unpacking anything else)."""
 
-    url: str
-    member: str | None = None
+    url: StrictStr
+    member: StrictStr | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class SourceFile:
     """One file of a dataset. From a mirror, the first of this file and its `alternatives` found
     under DATA_MIRROR; else from `url`, then each of `fallbacks` in order, until one verifies."""
 
-    name: str
-    url: str
-    sha256: str
-    mirror: str | None = None  # path under DATA_MIRROR; default <dataset>/<name>
-    alternatives: list[Alternative] = field(default_factory=list)
-    fallbacks: list[Fallback] = field(default_factory=list)
+    name: StrictStr
+    url: StrictStr
+    sha256: StrictStr
+    mirror: StrictStr | None = None  # path under DATA_MIRROR; default <dataset>/<name>
+    alternatives: list[Alternative] = dataclasses.field(default_factory=list)
+    fallbacks: list[Fallback] = dataclasses.field(default_factory=list)
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         _check_file(self.name, self.sha256)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class SeriesDataset:
     """A univariate series in a CSV file, split in time order into train and test parts."""
 
     kind: Literal["series"]
     files: list[SourceFile]
-    value_column: str
-    time_column: str | None
-    delimiter: str
-    header: bool
-    train_fraction: float
-    seasonal_period: int
+    value_column: StrictStr
+    time_column: StrictStr | None
+    delimiter: StrictStr
+    header: StrictBool
+    train_fraction: StrictFloat
+    seasonal_period: StrictInt
     fill: Literal["error", "drop", "previous", "interpolate"]
-    log: bool
-    difference: int
+    log: StrictBool
+    difference: StrictInt
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         if len(self.files) != 1:
             raise ValueError("files: a series dataset has exactly one CSV file")
         _check_fraction("train_fraction", self.train_fraction)
@@ -86,24 +90,24 @@ class SeriesDataset:
             raise ValueError("difference: must be >= 0")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class ForecastExperiment:
     """One-step-ahead LSTM forecaster; `framing` says whether the window is features or time steps."""
 
     task: Literal["forecast"]
-    dataset: str
-    look_back: int
+    dataset: StrictStr
+    look_back: StrictInt
     framing: Literal["features", "timesteps"]
-    units: list[int]
-    epochs: int
-    batch_size: int
-    seeds: list[int]
-    stateful: bool
+    units: list[StrictInt]
+    epochs: StrictInt
+    batch_size: StrictInt
+    seeds: list[StrictInt]
+    stateful: StrictBool
     context: Literal["part", "series"]
-    learning_rate: float
-    description: str
+    learning_rate: StrictFloat
+    description: StrictStr
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         if self.look_back < 1:
             raise ValueError("look_back: must be >= 1")
         if not self.units or min(self.units) < 1:
@@ -116,7 +120,7 @@ def _check_fraction(name: str, value: float, low_inclusive: bool = False) -> Non
         raise ValueError(f"{name}: must be inside {'[0' if low_inclusive else '(0'}, 1)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class TextDataset:
     """Labelled texts in a CSV/TSV file, split once into train / validation / test.
 
@@ -126,23 +130,23 @@ class TextDataset:
 
     kind: Literal["text"]
     files: list[SourceFile]
-    text_column: str
-    label_column: str
-    delimiter: str
-    header: bool
+    text_column: StrictStr
+    label_column: StrictStr
+    delimiter: StrictStr
+    header: StrictBool
     quoting: Literal["minimal", "none"]
     rows_span_lines: Literal["error", "warn", "allow"]
     split: Literal["stratified", "ordered"]
-    validation_fraction: float
-    test_fraction: float
-    split_seed: int
-    group_column: str | None
-    classes: list[str] | None
-    class_names: list[str] | None
-    positive_class: str | None
-    max_texts: int | None
+    validation_fraction: StrictFloat
+    test_fraction: StrictFloat
+    split_seed: StrictInt
+    group_column: StrictStr | None
+    classes: list[StrictStr] | None
+    class_names: list[StrictStr] | None
+    positive_class: StrictStr | None
+    max_texts: StrictInt | None
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         if self.max_texts is not None and self.max_texts < 1:
             raise ValueError("max_texts: must be >= 1")
         if len(self.files) != 1:
@@ -157,7 +161,7 @@ class TextDataset:
             raise ValueError("class_names: not with positive_class (its classes are named by it)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class TextFoldersDataset:
     """Labelled texts as files <root>/<train|test>/<label>/*.txt (the IMDB layout) in one tar
     archive, read from the archive itself (unpacked, IMDB's 50,000 small files made every `dvc
@@ -166,13 +170,13 @@ class TextFoldersDataset:
 
     kind: Literal["text_folders"]
     files: list[SourceFile]
-    root: str
-    labels: list[str]
-    validation_fraction: float
-    split_seed: int
-    max_texts: int | None
+    root: StrictStr
+    labels: list[StrictStr]
+    validation_fraction: StrictFloat
+    split_seed: StrictInt
+    max_texts: StrictInt | None
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         if len(self.files) != 1:
             raise ValueError("files: a text_folders dataset has exactly one tar archive")
         if self.max_texts is not None and self.max_texts < 1:
@@ -182,7 +186,7 @@ class TextFoldersDataset:
         _check_fraction("validation_fraction", self.validation_fraction)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class CorpusDataset:
     """A plain-text corpus; the last `validation_fraction` of its documents (or lines) is held out.
 
@@ -192,13 +196,13 @@ class CorpusDataset:
 
     kind: Literal["corpus"]
     files: list[SourceFile]
-    start_marker: str | None
-    end_marker: str | None
-    document_pattern: str | None
+    start_marker: StrictStr | None
+    end_marker: StrictStr | None
+    document_pattern: StrictStr | None
     headings: Literal["text", "separators"]
-    validation_fraction: float
+    validation_fraction: StrictFloat
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         if len(self.files) != 1:
             raise ValueError("files: a corpus dataset has exactly one text file")
         _check_fraction("validation_fraction", self.validation_fraction)
@@ -211,35 +215,35 @@ class CorpusDataset:
                 raise ValueError(f"document_pattern: not a valid regular expression ({error})") from None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class TextEncoding:
     """How texts become integer sequences; the same for train, evaluate and predict."""
 
-    lowercase: bool
-    strip_punctuation: bool
-    remove_stopwords: bool
-    vocab_size: int | None
+    lowercase: StrictBool
+    strip_punctuation: StrictBool
+    remove_stopwords: StrictBool
+    vocab_size: StrictInt | None
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         if self.vocab_size is not None and self.vocab_size < 3:
             raise ValueError("vocab_size: must be >= 3 (padding, OOV and at least one word)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class RecurrentNetwork:
     """Embedding -> [Dropout] -> (Bi)RNN -> [Dropout] -> [Dense relu] -> output layer."""
 
-    embedding_dim: int
-    units: int
+    embedding_dim: StrictInt
+    units: StrictInt
     cell: Literal["lstm", "gru", "simple_rnn"]
-    bidirectional: bool
-    embedding_dropout: float
-    rnn_dropout: float
-    recurrent_dropout: float
-    dropout: float
-    dense_units: int
+    bidirectional: StrictBool
+    embedding_dropout: StrictFloat
+    rnn_dropout: StrictFloat
+    recurrent_dropout: StrictFloat
+    dropout: StrictFloat
+    dense_units: StrictInt
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         if self.embedding_dim < 1 or self.units < 1 or self.dense_units < 0:
             raise ValueError("units: embedding_dim and units must be >= 1, dense_units >= 0")
         for name in ("embedding_dropout", "rnn_dropout", "recurrent_dropout", "dropout"):
@@ -257,26 +261,26 @@ def _check_training(epochs: int, batch_size: int, seeds: list[int], learning_rat
         raise ValueError("learning_rate: must be > 0")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class ClassifyExperiment:
     task: Literal["classify"]
-    dataset: str
+    dataset: StrictStr
     encoding: TextEncoding
     network: RecurrentNetwork
-    max_length: int
-    epochs: int
-    batch_size: int
-    seeds: list[int]
+    max_length: StrictInt
+    epochs: StrictInt
+    batch_size: StrictInt
+    seeds: list[StrictInt]
     padding: Literal["pre", "post"]
     truncating: Literal["pre", "post"]
     batching: Literal["padded", "by_length"]
     output: Literal["softmax", "sigmoid"]
-    learning_rate: float
-    clipnorm: float
-    early_stopping_patience: int
-    description: str
+    learning_rate: StrictFloat
+    clipnorm: StrictFloat
+    early_stopping_patience: StrictInt
+    description: StrictStr
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         if self.max_length < 1:
             raise ValueError("max_length: must be >= 1")
         if self.clipnorm < 0:
@@ -288,18 +292,18 @@ class ClassifyExperiment:
         _check_training(self.epochs, self.batch_size, self.seeds, self.learning_rate)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class Sample:
     """Text generated after evaluation, deterministic for a given seed."""
 
-    seed_text: str
-    lines: int
-    words: int
-    temperature: float
-    seed: int
-    context_words: int
+    seed_text: StrictStr
+    lines: StrictInt
+    words: StrictInt
+    temperature: StrictFloat
+    seed: StrictInt
+    context_words: StrictInt
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         for name in ("lines", "words"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be >= 1")
@@ -309,32 +313,32 @@ class Sample:
             raise ValueError("context_words: must be >= 0 (0: all the text so far)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class GenerateExperiment:
     """Next-word model. `sequences: line_prefixes` trains on every prefix of each line (the
     nursery-rhyme report); `windows` on sliding windows of `window` words over the text."""
 
     task: Literal["generate"]
-    dataset: str
+    dataset: StrictStr
     encoding: TextEncoding
     network: RecurrentNetwork
     sample: Sample
-    epochs: int
-    seeds: list[int]
+    epochs: StrictInt
+    seeds: list[StrictInt]
     sequences: Literal["line_prefixes", "windows"]
-    window: int
-    batch_size: int
+    window: StrictInt
+    batch_size: StrictInt
     optimizer: Literal["adam", "rmsprop"]
-    learning_rate: float
-    description: str
+    learning_rate: StrictFloat
+    description: StrictStr
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         if self.window < 1:
             raise ValueError("window: must be >= 1")
         _check_training(self.epochs, self.batch_size, self.seeds, self.learning_rate)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class Resource:
     """Files a stage needs that are not a dataset (NLTK's stopword list)."""
 
@@ -354,7 +358,7 @@ Dataset = SeriesDataset | TextDataset | TextFoldersDataset | CorpusDataset
 Experiment = ForecastExperiment | ClassifyExperiment | GenerateExperiment
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Params:
     datasets: dict[str, Dataset]
     experiments: dict[str, Experiment]
@@ -379,86 +383,87 @@ class Params:
         return self.dataset(name).files
 
 
-def _type_name(expected: Any) -> str:
-    return getattr(expected, "__name__", str(expected).replace("typing.", ""))
+def _merge(defaults: dict, entry: dict) -> dict:
+    """`entry` over `defaults`: mappings merged key by key, anything else (lists too) replaced."""
+    merged = dict(defaults)
+    for key, value in entry.items():
+        both_mappings = isinstance(value, dict) and isinstance(defaults.get(key), dict)
+        merged[key] = _merge(defaults[key], value) if both_mappings else value
+    return merged
 
 
-def _convert(value: Any, expected: Any, where: str) -> Any:
-    """Check `value` against the annotation `expected`; build nested dataclasses."""
-    origin, args = typing.get_origin(expected), typing.get_args(expected)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        (inner,) = [arg for arg in args if arg is not type(None)]
-        return _convert(value, inner, where)
-    if origin is Literal:
-        if value not in args:
-            raise PipelineError(f"{where}: must be one of {', '.join(map(str, args))}, got {value!r}")
-        return value
-    if origin is list:
-        if not isinstance(value, list):
-            raise PipelineError(f"{where}: expected a list, got {value!r}")
-        return [_convert(item, args[0], f"{where}[{index}]") for index, item in enumerate(value)]
-    if dataclasses.is_dataclass(expected):
-        return build(expected, value, where)
-    if expected is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if (expected is int and isinstance(value, bool)) or not isinstance(value, expected):
-        raise PipelineError(f"{where}: expected {_type_name(expected)}, got {value!r}")
-    return value
+def _holds(data: Any, path: tuple) -> bool:
+    """Whether `data` itself sets the value at `path` (else it came from the defaults)."""
+    for key in path:
+        try:
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return True
 
 
-def _mapping(data: Any, where: str) -> dict:
-    if not isinstance(data, dict):
-        raise PipelineError(f"{where}: expected a mapping, got {data!r}")
-    return data
+def _field_names(cls: type, path: tuple) -> list[str]:
+    """The fields of the dataclass found at `path` inside `cls` (for "unknown key" errors)."""
+    for key in (key for key in path if not isinstance(key, int)):
+        annotation = typing.get_type_hints(cls)[key]
+        while not dataclasses.is_dataclass(annotation):  # list[SourceFile], TextEncoding | None, ...
+            annotation = next(arg for arg in typing.get_args(annotation) if arg is not type(None))
+        cls = annotation
+    return [field.name for field in dataclasses.fields(cls)]
 
 
-def build(cls: type, data: Any, where: str, defaults: Any = None, defaults_where: str = "") -> Any:
-    """Build dataclass `cls` from a mapping over its `defaults` (a mapping from the `defaults`
-    section, nested mappings merged key by key); every error names the key where the value was
-    written: `where.key`, or `defaults_where.key` for a value taken from the defaults."""
-    data, defaults = _mapping(data, where), _mapping(defaults or {}, defaults_where)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    for mapping, place in ((data, where), (defaults, defaults_where)):
-        unknown = sorted(set(mapping) - set(fields))
-        if unknown:
-            raise PipelineError(f"{place}.{unknown[0]}: unknown key (known: {', '.join(fields)})")
-    hints = typing.get_type_hints(cls)
-    values, origin = {}, {}
-    for name, spec in fields.items():
-        origin[name] = where if name in data else defaults_where
-        if dataclasses.is_dataclass(hints[name]) and (name in data or name in defaults):
-            values[name] = build(hints[name], data.get(name, {}), f"{where}.{name}", defaults.get(name), f"{defaults_where}.{name}")
-        elif name in data or name in defaults:
-            value = data[name] if name in data else defaults[name]
-            values[name] = _convert(value, hints[name], f"{origin[name]}.{name}")
-        elif spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
-            raise PipelineError(
-                f"{where}.{name}: missing (set it here or in {defaults_where})" if defaults_where else f"{where}.{name}: missing"
-            )
-    instance = cls(**values)
+def _error_line(error: dict, cls: type, entry: dict, where: str, defaults_where: str) -> str:
+    """One line for pydantic's first error: the key's full name (where the value was written) and
+    what is wrong with it."""
+    path, kind = tuple(error["loc"]), error["type"]
+    if kind == "value_error":  # from a __post_init__ check: "<field>: <message>"
+        field, text = str(error["ctx"]["error"]).split(": ", 1)
+        path = (*path, field)
+    elif kind in ("extra_forbidden", "unexpected_keyword_argument"):
+        text = f"unknown key (known: {', '.join(_field_names(cls, path[:-1]))})"
+    elif kind == "missing":
+        text = f"missing (set it here or in {defaults_where})" if defaults_where else "missing"
+    elif kind == "literal_error":
+        allowed = re.findall(r"'([^']*)'", error["ctx"]["expected"])
+        text = f"must be one of {', '.join(allowed)}, got {error['input']!r}"
+    elif kind.endswith("_type"):
+        expected = {"int_type": "int", "float_type": "float", "bool_type": "bool", "string_type": "str", "list_type": "a list"}
+        text = f"expected {expected.get(kind, 'a mapping')}, got {error['input']!r}"
+    else:
+        text = error["msg"]
+    written = where if _holds(entry, path) or kind == "missing" or not defaults_where else defaults_where
+    key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path)
+    return f"{written}{key}: {text}"
+
+
+def build(cls: type, entry: Any, where: str, defaults: dict | None = None, defaults_where: str = "") -> Any:
+    """Check `entry` over its `defaults` and build `cls`; a bad value stops with one line naming it."""
+    if not isinstance(entry, dict):
+        raise PipelineError(f"{where}: expected a mapping, got {entry!r}")
     try:
-        if hasattr(instance, "check"):
-            instance.check()
-    except ValueError as error:
-        key = str(error).split(":")[0]
-        raise PipelineError(f"{origin.get(key, where)}.{error}") from None
-    return instance
+        return TypeAdapter(cls).validate_python(_merge(defaults or {}, entry))
+    except ValidationError as error:
+        raise PipelineError(_error_line(error.errors()[0], cls, entry, where, defaults_where)) from None
 
 
 def _registry(data: dict, section: str, selector: str, kinds: dict[str, type]) -> dict[str, Any]:
     entries = _mapping(data.get(section) or {}, section)
-    defaults = _mapping(data.get("defaults") or {}, "defaults")
-    section_defaults = _mapping(defaults.get(section) or {}, f"defaults.{section}")
+    section_defaults = _mapping(_mapping(data.get("defaults") or {}, "defaults").get(section) or {}, f"defaults.{section}")
     registry = {}
     for name, entry in entries.items():
         where = f"{section}.{name}"
         choice = entry.get(selector) if isinstance(entry, dict) else None
         if choice not in kinds:
             raise PipelineError(f"{where}.{selector}: must be one of {', '.join(kinds)}, got {choice!r}")
-        registry[name] = build(kinds[choice], entry, where, section_defaults.get(choice), f"defaults.{section}.{choice}")
+        defaults = _mapping(section_defaults.get(choice) or {}, f"defaults.{section}.{choice}")
+        registry[name] = build(kinds[choice], entry, where, defaults, f"defaults.{section}.{choice}")
     return registry
+
+
+def _mapping(data: Any, where: str) -> dict:
+    if not isinstance(data, dict):
+        raise PipelineError(f"{where}: expected a mapping, got {data!r}")
+    return data
 
 
 def parse_params(data: Any) -> Params:

@@ -20,6 +20,7 @@ import sys
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from stages.io import MODELS_DIR, PipelineError, exit_on_error, read_json, write_atomic
 from stages.params import ClassifyExperiment, ForecastExperiment, GenerateExperiment, Sample, load_params
@@ -132,15 +133,18 @@ def plot_forecast(name: str, history: pd.DataFrame, table: pd.DataFrame, path: s
     plt.close(figure)
 
 
-def generate(name: str, experiment: GenerateExperiment, sample: Sample) -> list[str]:
-    from stages.generate import encode_lines, generate_text
-
+def sample_with(sample: Sample, changes: dict) -> Sample:
+    """The experiment's sample with the command line's options, checked as params.yaml's are."""
     try:
-        sample.check()
-    except ValueError as error:  # the command line's options are the sample's fields
-        field, message = str(error).split(": ", 1)
+        return dataclasses.replace(sample, **changes)
+    except ValidationError as error:  # the command line's options are the sample's fields
+        field, message = str(error.errors()[0]["ctx"]["error"]).split(": ", 1)
         raise PipelineError(f"--{field.replace('_', '-')}: {message}") from None
+
+
+def generate(name: str, experiment: GenerateExperiment, sample: Sample) -> list[str]:
     from stages import models
+    from stages.generate import encode_lines, generate_text
 
     first_seed = experiment.seeds[0]
     model = models.load_seed_models(name, [first_seed])[first_seed]
@@ -207,7 +211,7 @@ def main(argv: list[str] | None = None) -> None:
             plot_forecast(args.experiment, history, table, args.plot, args.history)
     else:
         changes = {key: getattr(args, key) for key in MODE_OPTIONS["generate"] if getattr(args, key) is not None}
-        for line in generate(args.experiment, experiment, dataclasses.replace(experiment.sample, **changes)):
+        for line in generate(args.experiment, experiment, sample_with(experiment.sample, changes)):
             print(line)
 
 
