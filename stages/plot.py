@@ -22,6 +22,7 @@ from stages.io import METRICS_DIR, PLOTS_DIR, exit_on_error, read_json, replace_
 from stages.params import load_params
 
 FIGURES_DIR = PLOTS_DIR / "figures"
+PAIRS = [("airline-stateful", "airline-stacked")]  # the README's first question, drawn when both have run
 
 
 def save(figure: plt.Figure, path: Path) -> None:
@@ -76,6 +77,26 @@ def plot_test_forecasts(dataset: str, tables: dict[str, pd.DataFrame], metrics: 
         axes.plot(time_axis(table), table["prediction"], style, color=color, linewidth=1.2, label=label)
     axes.set(title=f"{dataset}: test forecasts of every variant (mean of seeds)", xlabel="time", ylabel=unit)
     axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
+    save(figure, path)
+
+
+def plot_pair(first: str, second: str, tables: dict[str, pd.DataFrame], metrics: dict[str, dict], unit: str, path: Path) -> None:
+    """Two experiments' test forecasts over the actual series, each the mean of its seeds with the
+    band from its lowest to its highest seed, after a year of training months for context."""
+    figure, axes = plt.subplots(figsize=(10, 5))
+    table = tables[first]
+    context = table[table["split"] == "train"].tail(12)
+    history = pd.concat([context, table[table["split"] == "test"]])
+    axes.plot(time_axis(history), history["actual"], color="black", linewidth=2, label="actual")
+    for name, color in ((first, "tab:blue"), (second, "tab:orange")):
+        test = tables[name][tables[name]["split"] == "test"]
+        x = time_axis(test)
+        label = f"{name}: test RMSE {metrics[name]['test_rmse']:.1f} ± {metrics[name].get('test_rmse_std', 0):.1f}"
+        axes.plot(x, test["prediction"], color=color, linewidth=1.5, label=label)
+        axes.fill_between(x, test["lowest"], test["highest"], color=color, alpha=0.2, linewidth=0)
+    axes.axvline(time_axis(history)[len(context)], color="gray", linestyle="--", label="train | test")
+    axes.set(title=f"{first} vs {second}: test forecasts (line: mean of seeds, band: lowest to highest seed)", xlabel="time", ylabel=unit)
+    axes.legend(fontsize="small")
     save(figure, path)
 
 
@@ -184,10 +205,11 @@ def draw_figures(folder: Path) -> int:
     forecasts: dict[str, dict[str, dict]] = {}  # one RMSE chart per series file, named after its first dataset
     charts: dict[str, str] = {}
     seasonal: dict[str, str] = {}
-    units: dict[str, str] = {}
     classifiers: dict[str, dict] = {}
     generators: dict[str, dict] = {}
     test_forecasts: dict[str, dict[str, pd.DataFrame]] = {}
+    forecast_tables: dict[str, pd.DataFrame] = {}
+    forecast_units: dict[str, str] = {}
     not_here = []
     for name, experiment in params.experiments.items():
         metrics_path = METRICS_DIR / f"{name}.json"
@@ -200,11 +222,11 @@ def draw_figures(folder: Path) -> int:
         plot_learning(name, pd.read_csv(learning_path), folder / f"{name}-learning.png")
         if experiment.task == "forecast":
             dataset = params.dataset(experiment.dataset)
-            table = pd.read_csv(table_path)
+            table = forecast_tables[name] = pd.read_csv(table_path)
+            forecast_units[name] = dataset.value_column
             plot_predictions(name, table, dataset.value_column, folder / f"{name}-predictions.png")
             chart = charts.setdefault(dataset.files[0].sha256, experiment.dataset)
             seasonal.setdefault(chart, seasonal_label(dataset.seasonal_period, table["time"]))
-            units.setdefault(chart, dataset.value_column)
             forecasts.setdefault(chart, {})[name] = read_json(metrics_path)
             test_forecasts.setdefault(chart, {})[name] = table[table["split"] == "test"]
         elif experiment.task == "classify":
@@ -217,16 +239,22 @@ def draw_figures(folder: Path) -> int:
         else:
             generators[name] = read_json(metrics_path)
     for dataset, metrics in forecasts.items():
+        unit = forecast_units[next(iter(metrics))]
         plot_bars_with_baselines(
             metrics,
             "test_rmse",
             {"naive_test_rmse": "naive (last value)", "seasonal_naive_test_rmse": seasonal[dataset]},
             [name.removeprefix(f"{dataset}-") for name in metrics],
             f"{dataset}: test RMSE by variant",
-            f"RMSE ({units[dataset]})",
+            f"RMSE ({unit})",
             folder / f"{dataset}-rmse-by-variant.png",
         )
-        plot_test_forecasts(dataset, test_forecasts[dataset], metrics, units[dataset], folder / f"{dataset}-test-forecasts.png")
+        plot_test_forecasts(dataset, test_forecasts[dataset], metrics, unit, folder / f"{dataset}-test-forecasts.png")
+    for first, second in PAIRS:
+        if first in forecast_tables and second in forecast_tables:
+            pair = {name: forecast_tables[name] for name in (first, second)}
+            metrics = {name: read_json(METRICS_DIR / f"{name}.json") for name in pair}
+            plot_pair(first, second, pair, metrics, forecast_units[first], folder / f"{first}-vs-{second}.png")
     if not_here:
         missing = f"{len(not_here)} experiment(s) whose outputs are not here: {', '.join(not_here)}"
         print(f"plot: no figures for {missing} (dvc pull or dvc repro)")

@@ -22,7 +22,15 @@ def _find_mirror() -> Path | None:
 
 
 MIRROR = _find_mirror()  # resolved once, before any test changes the working directory
-PROJECT_FILES = ["dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", ".dvc/config", ".dvc/.gitignore"]
+PROJECT_FILES = [
+    "dvc.yaml",
+    "params.yaml",
+    ".dvcignore",
+    ".gitignore",
+    ".dvc/config",
+    ".dvc/.gitignore",
+    ".dvc/plots/confusion_counts.json",
+]
 
 
 def mirror_path() -> Path | None:

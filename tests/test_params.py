@@ -164,3 +164,31 @@ def test_every_stage_checks_only_the_entries_it_reads(raw_params, tmp_path):
     for only in ("airline-window", None):
         with pytest.raises(PipelineError, match=r"experiments\.airline-window\.epoch: unknown key"):
             load_params(path, only=only)
+
+
+@pytest.mark.parametrize(
+    ("default", "value", "stages"),
+    [
+        (("experiments", "forecast", "learning_rate"), 0.01, {"train", "evaluate"}),
+        (("datasets", "series", "train_fraction"), 0.5, {"preprocess"}),
+    ],
+)
+def test_editing_a_default_makes_dvc_status_list_exactly_the_stages_that_read_it(tmp_path, default: tuple, value: float, stages: set):
+    """Against the committed dvc.lock: the defaults of one task or dataset kind are a params
+    dependency of exactly the stages of that task or kind (and of `plot`, which reads them all)."""
+    import json
+    import shutil
+
+    from tests.conftest import copy_project, run
+
+    copy_project(tmp_path)
+    shutil.copy(ROOT / "dvc.lock", tmp_path / "dvc.lock")
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    section, kind, key = default
+    raw["defaults"][section][kind][key] = value
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    status = json.loads(run(["dvc", "status", "--json"], tmp_path))
+    changed = {stage for stage, reasons in status.items() if f"defaults.{section}.{kind}" in json.dumps(reasons)}
+    selector = "kind" if section == "datasets" else "task"
+    names = [name for name, entry in raw[section].items() if entry[selector] == kind]
+    assert changed == {f"{stage}@{name}" for stage in stages for name in names} | {"plot"}

@@ -40,11 +40,8 @@ def digest(**environment: str) -> str:
 
 
 SETTINGS = [
-    {"TF_NUM_INTRAOP_THREADS": "1"},
-    {"ONEDNN_MAX_CPU_ISA": "AVX2"},  # what a CPU offering only AVX2 runs
-    {"ONEDNN_MAX_CPU_ISA": "AVX2", "TF_NUM_INTRAOP_THREADS": "1"},
-    {"TF_ENABLE_ONEDNN_OPTS": "0"},  # TensorFlow's default on some platforms
-    {"TF_ENABLE_ONEDNN_OPTS": "0", "TF_NUM_INTRAOP_THREADS": "1"},
+    {"ONEDNN_MAX_CPU_ISA": "AVX2", "TF_NUM_INTRAOP_THREADS": "1"},  # what a CPU offering only AVX2 runs, one thread
+    {"TF_ENABLE_ONEDNN_OPTS": "0", "TF_NUM_INTRAOP_THREADS": "1"},  # TensorFlow's default on some platforms
 ]
 
 
