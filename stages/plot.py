@@ -94,7 +94,7 @@ def plot_pair(first: str, second: str, tables: dict[str, pd.DataFrame], metrics:
         label = f"{name}: test RMSE {metrics[name]['test_rmse']:.1f} ± {metrics[name].get('test_rmse_std', 0):.1f}"
         axes.plot(x, test["prediction"], color=color, linewidth=1.5, label=label)
         axes.fill_between(x, test["lowest"], test["highest"], color=color, alpha=0.2, linewidth=0)
-    axes.axvline(time_axis(history)[len(context)], color="gray", linestyle="--", label="train | test")
+    axes.axvline(time_axis(history).iloc[len(context)], color="gray", linestyle="--", label="train | test")
     axes.set(title=f"{first} vs {second}: test forecasts (line: mean of seeds, band: lowest to highest seed)", xlabel="time", ylabel=unit)
     axes.legend(fontsize="small")
     save(figure, path)
