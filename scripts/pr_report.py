@@ -48,7 +48,8 @@ def apply_profile(params: dict, profile: dict) -> dict:
 
 def run_reduced(worktree: Path, cache: Path, profile: dict) -> tuple[list[str], list[str]]:
     """Reduce the worktree's params and reproduce with the shared cache, `--keep-going`: the
-    stages that ran, and DVC's error lines for any that failed (the others still run).
+    stages that ran, and for any that failed DVC's error lines and the stage's own (the others
+    still run).
 
     Most of a reduced stage is TensorFlow's start-up, one core's work, so once the data stages
     are done the experiments run in two `dvc repro --single-item` processes side by side (single
@@ -69,7 +70,8 @@ def run_reduced(worktree: Path, cache: Path, profile: dict) -> tuple[list[str], 
     outputs.append(_run(repro, worktree))  # the summary plots, and any stage outside the experiments
     text = "\n".join(outputs)
     ran = list(dict.fromkeys(re.findall(r"Running stage '([^']+)'", text)))
-    errors = list(dict.fromkeys(line for line in text.splitlines() if line.startswith("ERROR")))
+    why = re.compile(r"^(ERROR|error: |\w+(Error|Exception): )")  # DVC's lines, a stage's own one-line error, an exception
+    errors = list(dict.fromkeys(line for line in text.splitlines() if why.match(line)))
     return ran, errors
 
 

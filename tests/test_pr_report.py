@@ -93,7 +93,8 @@ def test_a_failing_head_stage_fails_the_report_and_names_the_stage(repository: P
     commit(repository, 4, 0.4, "broken head")
     result = subprocess.run([sys.executable, str(SCRIPT), "HEAD~1", "HEAD", "--out", "out"], cwd=repository, capture_output=True, text=True)
     assert result.returncode == 1 and "stages failed at head" in result.stderr
-    assert "evaluate" in section((repository / "out" / "report.md").read_text(), "Failed stages (head)")
+    failed = section((repository / "out" / "report.md").read_text(), "Failed stages (head)")
+    assert "evaluate" in failed and "ZeroDivisionError: division by zero" in failed  # which stage, and why
 
 
 def workflow(name: str) -> dict:
