@@ -79,6 +79,16 @@ def test_reduced_run_compares_both_sides_under_the_same_reduction(repository: Pa
     assert subprocess.run(["git", "worktree", "list"], cwd=repository, capture_output=True, text=True).stdout.count("\n") == 1
 
 
+def test_a_revision_reported_once_is_not_reproduced_again(repository: Path):
+    first = report(repository, "HEAD~1", "HEAD")
+    (repository / "metrics" / "toy.json").write_text("{}")  # the workspace plays no part
+    second = report(repository, "HEAD~1", "HEAD")
+    assert "evaluate" in section(first, "Stages run for base")
+    for side in ("base", "head"):
+        assert "kept from an earlier report" in section(second, f"Stages run for {side}")
+    assert section(second, "Metrics changed") == section(first, "Metrics changed")
+
+
 def test_profile_reduces_every_experiment_and_every_text_dataset():
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     reduced = apply_profile(yaml.safe_load((ROOT / "params.yaml").read_text()), yaml.safe_load((ROOT / PROFILE).read_text()))
