@@ -360,9 +360,10 @@ Experiment = ForecastExperiment | ClassifyExperiment | GenerateExperiment
 
 @dataclasses.dataclass(frozen=True)
 class Params:
-    datasets: dict[str, Dataset]
+    datasets: dict[str, Dataset]  # dataset_variants included
     experiments: dict[str, Experiment]
     resources: dict[str, Resource]
+    variant_sources: dict[str, str]  # each dataset variant's source dataset
 
     def experiment(self, name: str) -> Experiment:
         if name not in self.experiments:
@@ -375,6 +376,10 @@ class Params:
             known = ", ".join(sorted(self.datasets)) or "none"
             raise PipelineError(f"unknown dataset {name!r} (known: {known})")
         return self.datasets[name]
+
+    def download_of(self, name: str) -> str:
+        """Whose download a dataset reads: its own, or a variant's source's."""
+        return self.variant_sources.get(name, name)
 
     def files(self, name: str) -> list[SourceFile]:
         """Source files of a dataset or a resource: what download@<name> fetches."""
@@ -460,6 +465,32 @@ def _registry(data: dict, section: str, selector: str, kinds: dict[str, type]) -
     return registry
 
 
+def _variants(data: dict) -> tuple[dict[str, Any], dict[str, str]]:
+    """Datasets read from another dataset's download: each entry over its source's entry (and so
+    over the defaults of their kind), with its own `kind` for dvc.yaml; and each one's source."""
+    datasets = _mapping(data.get("datasets") or {}, "datasets")
+    kind_defaults = _mapping(_mapping(data.get("defaults") or {}, "defaults").get("datasets") or {}, "defaults.datasets")
+    variants, sources = {}, {}
+    for name, entry in _mapping(data.get("dataset_variants") or {}, "dataset_variants").items():
+        where = f"dataset_variants.{name}"
+        entry = _mapping(entry, where)
+        source = entry.get("source")
+        if name in datasets:
+            raise PipelineError(f"{where}: datasets.{name} exists; a name is either a dataset or a variant")
+        if not isinstance(datasets.get(source), dict):
+            raise PipelineError(f"{where}.source: no dataset named {source!r} (known: {', '.join(sorted(datasets)) or 'none'})")
+        kind = datasets[source].get("kind")
+        if entry.get("kind") != kind:
+            raise PipelineError(f"{where}.kind: must be {kind!r}, the kind of datasets.{source}")
+        if "files" in entry:
+            raise PipelineError(f"{where}.files: a variant reads the files of datasets.{source}")
+        defaults = _merge(_mapping(kind_defaults.get(kind) or {}, f"defaults.datasets.{kind}"), datasets[source])
+        own = {key: value for key, value in entry.items() if key != "source"}
+        variants[name] = build(DATASET_KINDS[kind], own, where, defaults, f"datasets.{source}")
+        sources[name] = source
+    return variants, sources
+
+
 def _mapping(data: Any, where: str) -> dict:
     if not isinstance(data, dict):
         raise PipelineError(f"{where}: expected a mapping, got {data!r}")
@@ -469,15 +500,18 @@ def _mapping(data: Any, where: str) -> dict:
 def parse_params(data: Any) -> Params:
     if not isinstance(data, dict):
         raise PipelineError("params: expected a mapping at the top level")
-    known = ("defaults", "datasets", "experiments", "resources")
+    known = ("defaults", "datasets", "dataset_variants", "experiments", "resources")
     unknown = sorted(set(data) - set(known))
     if unknown:
         raise PipelineError(f"{unknown[0]}: unknown top-level key (known: {', '.join(known)})")
     resources = _mapping(data.get("resources") or {}, "resources")
+    datasets = _registry(data, "datasets", "kind", DATASET_KINDS)  # first: a variant's source is checked before it
+    variants, variant_sources = _variants(data)
     params = Params(
-        datasets=_registry(data, "datasets", "kind", DATASET_KINDS),
+        datasets=datasets | variants,
         experiments=_registry(data, "experiments", "task", EXPERIMENT_TASKS),
         resources={name: build(Resource, entry, f"resources.{name}") for name, entry in resources.items()},
+        variant_sources=variant_sources,
     )
     for name, experiment in params.experiments.items():
         where = f"experiments.{name}.dataset"
@@ -490,21 +524,29 @@ def parse_params(data: Any) -> Params:
 
 
 def _select(data: Any, name: str) -> Any:
-    """The entries stage `name` reads: an experiment and its dataset, a dataset, or a resource."""
+    """The entries stage `name` reads: an experiment and its dataset, a dataset (a variant with its
+    source), or a resource."""
     if not isinstance(data, dict):
         return data
     sections = {
-        section: entries if isinstance(entries := data.get(section), dict) else {} for section in ("datasets", "experiments", "resources")
+        section: entries if isinstance(entries := data.get(section), dict) else {}
+        for section in ("datasets", "dataset_variants", "experiments", "resources")
     }
+    selected: dict[str, Any] = {"defaults": data.get("defaults")}
     if name in sections["experiments"]:
         experiment = sections["experiments"][name]
-        dataset = experiment.get("dataset") if isinstance(experiment, dict) else None
-        datasets = {dataset: sections["datasets"][dataset]} if dataset in sections["datasets"] else {}
-        return {"defaults": data.get("defaults"), "experiments": {name: experiment}, "datasets": datasets}
-    for section in ("datasets", "resources"):
-        if name in sections[section]:
-            return {"defaults": data.get("defaults"), section: {name: sections[section][name]}}
-    return data  # an unknown name: the whole file, whose registry then names the known entries
+        selected["experiments"] = {name: experiment}
+        name = experiment.get("dataset") if isinstance(experiment, dict) else None
+    elif name in sections["resources"]:
+        return {"resources": {name: sections["resources"][name]}}
+    elif name not in sections["datasets"] and name not in sections["dataset_variants"]:
+        return data  # an unknown name: the whole file, whose registry then names the known entries
+    if name in sections["dataset_variants"]:
+        variant = sections["dataset_variants"][name]
+        selected["dataset_variants"] = {name: variant}
+        name = variant.get("source") if isinstance(variant, dict) else None
+    selected["datasets"] = {name: sections["datasets"][name]} if name in sections["datasets"] else {}
+    return selected
 
 
 def load_params(path: str | Path = PARAMS_FILE, only: str | None = None) -> Params:

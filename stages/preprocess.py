@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from stages.io import PREPARED_DIR, RAW_DIR, PipelineError, exit_on_error, replace_directory, write_atomic, write_json, write_npz
-from stages.params import CorpusDataset, SeriesDataset, TextDataset, TextFoldersDataset, load_params
+from stages.params import CorpusDataset, Dataset, SeriesDataset, TextDataset, TextFoldersDataset, load_params
 from stages.series import SCALING_FILE, MinMaxScaler, Transform, train_size
 
 
@@ -114,8 +114,14 @@ def read_series(path: Path, dataset: SeriesDataset) -> tuple[np.ndarray, np.ndar
     return times, values.to_numpy(dtype="float64")
 
 
-def prepare_series(name: str, dataset: SeriesDataset, folder: Path) -> str:
-    times, values = read_series(RAW_DIR / name / dataset.files[0].name, dataset)
+def raw_file(name: str, dataset: Dataset, download: str | None) -> Path:
+    """The downloaded file a dataset reads: its own download, or its source's (`download`, for a
+    dataset variant)."""
+    return RAW_DIR / (download or name) / dataset.files[0].name
+
+
+def prepare_series(name: str, dataset: SeriesDataset, folder: Path, download: str | None = None) -> str:
+    times, values = read_series(raw_file(name, dataset, download), dataset)
     size = train_size(len(values), dataset.train_fraction)
     if size < 3 or len(values) - size < 3:
         raise PipelineError(
@@ -211,8 +217,8 @@ def write_texts(
     return f"{len(table)} texts, {len(classes)} classes, {sizes}"
 
 
-def prepare_texts(name: str, dataset: TextDataset, folder: Path) -> str:
-    path = RAW_DIR / name / dataset.files[0].name
+def prepare_texts(name: str, dataset: TextDataset, folder: Path, download: str | None = None) -> str:
+    path = raw_file(name, dataset, download)
     frame = read_table(path, dataset.delimiter, dataset.header, dataset.quoting, dataset.rows_span_lines)
     columns = [dataset.text_column, dataset.label_column] + ([dataset.group_column] if dataset.group_column else [])
     require_columns(frame, path, columns)
@@ -271,9 +277,9 @@ def read_text_folders(path: Path, dataset: TextFoldersDataset) -> list[tuple[str
     return rows
 
 
-def prepare_text_folders(name: str, dataset: TextFoldersDataset, folder: Path) -> str:
+def prepare_text_folders(name: str, dataset: TextFoldersDataset, folder: Path, download: str | None = None) -> str:
     """Read the review archive once into one table; validation is carved from train."""
-    path = RAW_DIR / name / dataset.files[0].name
+    path = raw_file(name, dataset, download)
     rows = read_text_folders(path, dataset)
     table = pd.DataFrame(rows, columns=["split", "label", "text"])
     classes, label_index = index_labels(table.label, path, "label folder")
@@ -301,11 +307,11 @@ def read_corpus_lines(path: Path, dataset: CorpusDataset) -> list[str]:
     return [line.rstrip() for line in lines if line.strip()]
 
 
-def prepare_corpus(name: str, dataset: CorpusDataset, folder: Path) -> str:
+def prepare_corpus(name: str, dataset: CorpusDataset, folder: Path, download: str | None = None) -> str:
     """The last documents held out. With `headings: separators` a document's first line (a
     chapter or poem heading) only separates documents, and the lines before the first document
     (a book's title block, contents and credits) are dropped: neither is text to learn from."""
-    lines = read_corpus_lines(RAW_DIR / name / dataset.files[0].name, dataset)
+    lines = read_corpus_lines(raw_file(name, dataset, download), dataset)
     if dataset.document_pattern:
         pattern = re.compile(dataset.document_pattern)
         starts = [number for number, line in enumerate(lines) if pattern.match(line)] or [0]
@@ -333,9 +339,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("dataset")
     args = parser.parse_args(argv)
-    dataset = load_params(only=args.dataset).dataset(args.dataset)
+    params = load_params(only=args.dataset)
+    dataset, download = params.dataset(args.dataset), params.download_of(args.dataset)
     prepare = PREPARERS[dataset.kind]
-    summary = replace_directory(PREPARED_DIR / args.dataset, lambda folder: prepare(args.dataset, dataset, folder))
+    summary = replace_directory(PREPARED_DIR / args.dataset, lambda folder: prepare(args.dataset, dataset, folder, download))
     print(f"preprocess@{args.dataset}: {summary}")
 
 

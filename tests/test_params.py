@@ -46,6 +46,11 @@ def test_project_params_load():
         (("defaults", "experiments", "classify", "network", "cell"), "rnn", r"defaults\.experiments\.classify\.network\.cell: must be one"),
         (("defaults", "datasets", "series", "delimeter"), ",", r"defaults\.datasets\.series\.delimeter: unknown key"),
         (("experiments", "bbc-bilstm", "network", "units"), 0, r"experiments\.bbc-bilstm\.network\.units: embedding_dim and units"),
+        (("dataset_variants", "airline-seasonal", "source"), "nope", r"dataset_variants\.airline-seasonal\.source: no dataset named"),
+        (("dataset_variants", "airline-seasonal", "kind"), "text", r"dataset_variants\.airline-seasonal\.kind: must be 'series', the kind"),
+        (("dataset_variants", "airline-seasonal", "log"), "yes", r"dataset_variants\.airline-seasonal\.log: expected bool, got 'yes'"),
+        (("dataset_variants", "bbc-report-split", "files"), [], r"dataset_variants\.bbc-report-split\.files: a variant reads the files"),
+        (("datasets", "airline", "value_column"), 1, r"datasets\.airline\.value_column: expected str, got 1"),
     ],
 )
 def test_bad_params_name_the_key(raw_params: dict, path: tuple, value: object, message: str):
@@ -118,6 +123,15 @@ def test_every_field_is_in_the_defaults_or_in_every_entry(raw_params: dict):
             assert fields(cls) <= defaults | in_every_entry | {"files"}, (section, kind, fields(cls) - defaults - in_every_entry)
 
 
+def test_a_dataset_variant_is_its_source_with_its_own_changes_and_reads_the_source_download():
+    import dataclasses
+
+    params = load_params(ROOT / "params.yaml")
+    assert params.dataset("airline-seasonal") == dataclasses.replace(params.dataset("airline"), log=True, difference=12)
+    assert params.download_of("airline-seasonal") == "airline" and params.download_of("airline") == "airline"
+    assert load_params(ROOT / "params.yaml", only="bbc-report-split").dataset("bbc-report-split").split == "ordered"
+
+
 def test_unknown_experiment_lists_known_ones():
     with pytest.raises(PipelineError, match=r"unknown experiment 'nope' \(known: airline-regression, "):
         load_params(ROOT / "params.yaml").experiment("nope")
@@ -159,7 +173,7 @@ def test_every_stage_checks_only_the_entries_it_reads(raw_params, tmp_path):
     raw_params["experiments"]["airline-window"]["epoch"] = 5
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(raw_params))
-    for name in ("airline", "airline-stacked", "nltk_data", "bbc-bilstm"):
+    for name in ("airline", "airline-stacked", "nltk_data", "bbc-bilstm", "airline-seasonal", "airline-stacked-seasonal"):
         assert load_params(path, only=name)
     for only in ("airline-window", None):
         with pytest.raises(PipelineError, match=r"experiments\.airline-window\.epoch: unknown key"):
@@ -190,5 +204,7 @@ def test_editing_a_default_makes_dvc_status_list_exactly_the_stages_that_read_it
     status = json.loads(run(["dvc", "status", "--json"], tmp_path))
     changed = {stage for stage, reasons in status.items() if f"defaults.{section}.{kind}" in json.dumps(reasons)}
     selector = "kind" if section == "datasets" else "task"
-    names = [name for name, entry in raw[section].items() if entry[selector] == kind]
-    assert changed == {f"{stage}@{name}" for stage in stages for name in names} | {"plot"}
+    expected = {f"{stage}@{name}" for stage in stages for name, entry in raw[section].items() if entry[selector] == kind}
+    if section == "datasets":
+        expected |= {f"preprocess-variant@{name}" for name, entry in raw["dataset_variants"].items() if entry["kind"] == kind}
+    assert changed == expected | {"plot"}

@@ -60,10 +60,10 @@ def test_own_data_walkthroughs_run_as_written(project: Path):
     page quotes is the one `sha256sum` prints."""
     environment = os.environ | {"DATA_MIRROR": str(mirror_path())}
     blocks = re.findall(r"```(bash|yaml)\n(.*?)```", OWN_DATA.read_text(encoding="utf-8"), flags=re.DOTALL)
-    assert [language for language, _ in blocks].count("yaml") == 6
+    assert [language for language, _ in blocks].count("yaml") == 7
     for language, block in blocks:
         if language == "yaml":
-            section = re.search(r"# under (datasets|experiments):", block).group(1)
+            section = re.search(r"# under (datasets|dataset_variants|experiments):", block).group(1)
             (name, entry), *_ = yaml.safe_load(textwrap.dedent(block)).items()
             params = yaml.safe_load((project / "params.yaml").read_text())
             profile = yaml.safe_load((ROOT / "ci" / "reduced.yaml").read_text())
