@@ -118,6 +118,8 @@ def test_pull_request_workflow_runs_the_ci_check_and_keeps_secrets_in_their_step
     steps = pull_request["jobs"]["report"]["steps"]
     commands = " ".join(step.get("run", "") for step in steps)
     assert "bash ci/check.sh" in commands and "bash ci/check.sh" in (ROOT / ".ci" / "run").read_text()
+    check = next(step["run"] for step in steps if "ci/check.sh" in step.get("run", ""))
+    assert "REQUIRE_DATA_MIRROR=1" in check and "dvc repro download" in commands.split(check)[0]  # data first, tests required
     assert "scripts/pr_report.py" in commands and "--out pr-report" in commands and "pr-report/report.md" in commands
     assert "unzip -o mirror/rotten/train.tsv.zip" in commands  # the competition zip holds train.tsv.zip
     job_environment = " ".join(pull_request["jobs"]["report"].get("env", {}).values())
