@@ -68,7 +68,7 @@ def run_reduced(worktree: Path, cache: Path, profile: dict) -> tuple[list[str], 
     # cache holds (repro downloads anything missing)
     subprocess.run(["dvc", "checkout", "download", "download-resource"], cwd=worktree, capture_output=True)
     stages = sh(["dvc", "stage", "list", "--name-only"], worktree).split()
-    data = [stage for stage in stages if stage.split("@")[0] in ("download", "download-resource", "preprocess")]
+    data = [stage for stage in stages if stage.split("@")[0] in ("download", "download-resource", "preprocess", "preprocess-variant")]
     experiments = list(params.get("experiments", {}))
     halves = [[f"{stage}@{name}" for name in experiments[side::2] for stage in ("train", "evaluate")] for side in (0, 1)]
     repro = ["dvc", "--wait-for-lock", "repro", "--keep-going"]
