@@ -168,7 +168,8 @@ def git(arguments: list[str], cwd: Path) -> str:
 
 def reduced_clone(target: Path, experiments: list[str] | None = None) -> Path:
     """This checkout's working tree as a fresh git repository with one commit, on the reduced
-    settings of ci/reduced.yaml (2 epochs, one seed), optionally with only `experiments`."""
+    settings of ci/reduced.yaml (2 epochs, one seed), optionally with only `experiments` (and the
+    datasets they read)."""
     import yaml
 
     from scripts.pr_report import PROFILE, apply_profile
@@ -179,8 +180,12 @@ def reduced_clone(target: Path, experiments: list[str] | None = None) -> Path:
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(ROOT / name, target / name)
     params = apply_profile(yaml.safe_load((target / "params.yaml").read_text()), yaml.safe_load((ROOT / PROFILE).read_text()))
-    if experiments is not None:
+    if experiments is not None:  # and only the datasets they read, so a plain `dvc repro` fetches nothing else
         params["experiments"] = {name: params["experiments"][name] for name in experiments}
+        used = {experiment["dataset"] for experiment in params["experiments"].values()}
+        params["dataset_variants"] = {name: entry for name, entry in params["dataset_variants"].items() if name in used}
+        used |= {entry["source"] for entry in params["dataset_variants"].values()}
+        params["datasets"] = {name: entry for name, entry in params["datasets"].items() if name in used}
     (target / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     git(["init", "-q"], target)
     git(["add", "-A"], target)

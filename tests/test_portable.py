@@ -45,15 +45,19 @@ SETTINGS = [
 ]
 
 
-def test_pinned_runs_are_identical_across_instruction_sets_threads_and_onednn_settings():
-    pinned = digest()
+@pytest.fixture(scope="module")
+def pinned() -> str:
+    return digest()
+
+
+def test_pinned_runs_are_identical_across_instruction_sets_threads_and_onednn_settings(pinned: str):
     assert [digest(**setting) for setting in SETTINGS] == [pinned] * len(SETTINGS)
 
 
 @pytest.mark.skipif("avx512f" not in Path("/proc/cpuinfo").read_text(), reason="this CPU offers nothing above AVX2")
-def test_without_the_pin_this_cpu_computes_differently():
+def test_without_the_pin_this_cpu_computes_differently(pinned: str):
     """What the pin is for: left free, oneDNN uses AVX-512 here and the bytes change, and they
     change again with its operations off."""
     free = digest(PIN_ONEDNN="0")
-    assert free != digest()
-    assert digest(PIN_ONEDNN="0", TF_ENABLE_ONEDNN_OPTS="0") not in (free, digest())
+    assert free != pinned
+    assert digest(PIN_ONEDNN="0", TF_ENABLE_ONEDNN_OPTS="0") not in (free, pinned)
