@@ -160,7 +160,7 @@ def plot_bars_with_baselines(
     there is one, each baseline as a dashed mark across its bar; the axis spans the data (a log
     axis for figures that span orders of magnitude, such as perplexity)."""
     names = list(metrics)
-    figure, axes = plt.subplots(figsize=(min(0.9 * len(names) + 3, 12), 4.5))
+    figure, axes = plt.subplots(figsize=(min(0.9 * len(names) + 3, 12) + 2.5, 4.5))  # + the legend beside it
     positions = range(len(names))
     means = [metrics[name][key] for name in names]
     errors = [metrics[name].get(f"{key}_std", 0.0) for name in names]
