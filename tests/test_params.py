@@ -202,7 +202,13 @@ def test_editing_a_default_makes_dvc_status_list_exactly_the_stages_that_read_it
     raw["defaults"][section][kind][key] = value
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     status = json.loads(run(["dvc", "status", "--json"], tmp_path))
-    changed = {stage for stage, reasons in status.items() if f"defaults.{section}.{kind}" in json.dumps(reasons)}
+    edited = f"defaults.{section}.{kind}.{key}"
+
+    def reads_it(reasons: list) -> bool:  # a params dependency on the edited key or a section holding it
+        changed_params = [reason.get("changed deps", {}).get("params.yaml", {}) for reason in reasons if isinstance(reason, dict)]
+        return any(edited == name or edited.startswith(f"{name}.") for params in changed_params for name in params)
+
+    changed = {stage for stage, reasons in status.items() if reads_it(reasons)}
     selector = "kind" if section == "datasets" else "task"
     expected = {f"{stage}@{name}" for stage in stages for name, entry in raw[section].items() if entry[selector] == kind}
     if section == "datasets":
