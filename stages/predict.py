@@ -106,7 +106,7 @@ def forecast(name: str, experiment: ForecastExperiment, steps: int, values: list
     return pd.DataFrame({"time": times, "value": np.round(np.mean(runs, axis=0), 2)})
 
 
-def plot_forecast(name: str, history: pd.DataFrame, table: pd.DataFrame, path: str, shown: int | None) -> None:
+def plot_forecast(name: str, history: pd.DataFrame, table: pd.DataFrame, path: str, shown: int | None, unit: str) -> None:
     """The forecast after the last `shown` points of history (default: three times the forecast,
     at least 24), so a short forecast is not a speck at the end of a long series; dates on the axis
     when the times are dates."""
@@ -125,7 +125,7 @@ def plot_forecast(name: str, history: pd.DataFrame, table: pd.DataFrame, path: s
     if not dates.notna().all():
         ticks = range(0, len(times), max(1, len(times) // 10))
         axes.set_xticks(list(ticks), [times.iloc[tick] for tick in ticks], rotation=30)
-    axes.set(title=f"{name}: {len(table)}-step forecast (mean of seeds)", xlabel="time", ylabel="value")
+    axes.set(title=f"{name}: {len(table)}-step forecast (mean of seeds)", xlabel="time", ylabel=unit)
     axes.legend()
     figure.autofmt_xdate()
     figure.tight_layout()
@@ -176,7 +176,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 @exit_on_error
 def main(argv: list[str] | None = None) -> None:
     args = parse_arguments(argv)
-    experiment = load_params(only=args.experiment).experiment(args.experiment)
+    params = load_params(only=args.experiment)
+    experiment = params.experiment(args.experiment)
     given = {key for key, value in vars(args).items() if value not in (None, [], "") and key != "experiment"}
     wrong = sorted(given - MODE_OPTIONS[experiment.task])
     if wrong:
@@ -208,7 +209,7 @@ def main(argv: list[str] | None = None) -> None:
                 if values is None
                 else pd.DataFrame({"time": [f"t-{len(values) - index - 1}" for index in range(len(values))], "value": values})
             )
-            plot_forecast(args.experiment, history, table, args.plot, args.history)
+            plot_forecast(args.experiment, history, table, args.plot, args.history, params.dataset(experiment.dataset).value_column)
     else:
         changes = {key: getattr(args, key) for key in MODE_OPTIONS["generate"] if getattr(args, key) is not None}
         for line in generate(args.experiment, experiment, sample_with(experiment.sample, changes)):
