@@ -1,8 +1,13 @@
-"""Per-epoch training speed of the write-ups' way vs ours, side by side in one run.
+"""Per-epoch training speed of the write-ups' way vs ours, or of the CPU pinning's cost, side by
+side in one run.
 
     python benchmarks/epoch_speed.py                  # IMDB- and Rotten-shaped, 1 epoch each way
     python benchmarks/epoch_speed.py --shape imdb --epochs 3 --limit 5000
     python benchmarks/epoch_speed.py --shape imdb --epochs 3 --seeds 1 2 3   # accuracy needs seeds
+    python benchmarks/epoch_speed.py --compare pinning --epochs 2   # ours, oneDNN left free vs pinned
+
+`--compare pinning`: both ways are ours; "free" runs with PIN_ONEDNN=0 (oneDNN uses every
+instruction set the CPU has), "pinned" as every stage runs (stages/backend.py).
 
 The write-ups' way: every text pre-padded to max_length (`batching: padded`, Keras's
 `pad_sequences` default, as both write-ups do), padding fed to the LSTM, Adam without
@@ -30,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHAPES = {"imdb": "imdb-lstm", "rotten": "rotten-lstm"}
 WAYS = {"write-up": {"batching": "padded", "padding": "pre", "clipnorm": 0.0}, "ours": {"batching": "by_length", "padding": "post"}}
+PINNING = {"free": {"PIN_ONEDNN": "0"}, "pinned": {}}  # environment of each way; params as "ours"
 
 
 def measure(shape: str, way: str, epochs: int, limit: int | None, seed: int) -> dict:
@@ -42,7 +48,7 @@ def measure(shape: str, way: str, epochs: int, limit: int | None, seed: int) -> 
     from stages.text import Vocabulary, tokenize_all
 
     name = SHAPES[shape]
-    experiment = dataclasses.replace(load_params(ROOT / "params.yaml").experiment(name), **WAYS[way], epochs=epochs)
+    experiment = dataclasses.replace(load_params(ROOT / "params.yaml").experiment(name), **WAYS.get(way, WAYS["ours"]), epochs=epochs)
     table, classes = classify.load_texts(experiment.dataset)
     train_rows, validation_rows = table[table.split == "train"], table[table.split == "validation"]
     if limit:
@@ -84,6 +90,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--limit", type=int, help="train on a sample of this many texts (quick runs)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1], help="one run per seed and way")
+    parser.add_argument("--compare", choices=["batching", "pinning"], default="batching")
     parser.add_argument("--one", nargs=3, metavar=("SHAPE", "WAY", "SEED"), help=argparse.SUPPRESS)
     parser.add_argument("--json", help="also write the rows to this JSON file")
     args = parser.parse_args()
@@ -91,12 +98,14 @@ def main() -> None:
         shape, way, seed = args.one
         print(json.dumps(measure(shape, way, args.epochs, args.limit, int(seed))))
         return
+    ways = {way: {} for way in WAYS} if args.compare == "batching" else PINNING
     rows = []
     for shape in SHAPES if args.shape == "all" else [args.shape]:
-        for seed, way in itertools.product(args.seeds, WAYS):
+        for seed, way in itertools.product(args.seeds, ways):
             command = [sys.executable, __file__, "--one", shape, way, str(seed), "--epochs", str(args.epochs)]
             command += ["--limit", str(args.limit)] if args.limit else []
-            result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env={"TF_CPP_MIN_LOG_LEVEL": "3"} | dict(os.environ))
+            environment = {"TF_CPP_MIN_LOG_LEVEL": "3"} | dict(os.environ) | ways[way]
+            result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=environment)
             if result.returncode:
                 sys.exit(f"error: {shape}/{way} failed:\n{result.stderr[-2000:]}")
             rows.append(json.loads(result.stdout.strip().splitlines()[-1]))
@@ -105,7 +114,8 @@ def main() -> None:
     header = f"{'shape':8} {'way':9} {'seed':>4} {'texts':>7} {'s/epoch':>8} {'samples/s':>10}"
     print(f"{header} {'peak RSS GiB':>13} {'val acc':>8} {'speedup':>8}")
     for row in rows:
-        base = next(other for other in rows if (other["shape"], other["seed"], other["way"]) == (row["shape"], row["seed"], "write-up"))
+        first = next(iter(ways))
+        base = next(other for other in rows if (other["shape"], other["seed"], other["way"]) == (row["shape"], row["seed"], first))
         speedup = base["epoch_s"] / row["epoch_s"]
         print(
             f"{row['shape']:8} {row['way']:9} {row['seed']:>4} {row['train_texts']:>7} {row['epoch_s']:>8.1f} {row['samples_per_s']:>10.0f}"

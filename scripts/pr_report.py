@@ -6,6 +6,8 @@ Runs the reduced CI configuration (ci/reduced.yaml: every experiment, few epochs
 sampled texts) at BASE and at HEAD, each in a temporary git worktree that shares this
 repository's DVC cache: every stage whose code, params and data are unchanged is restored from
 DVC's run-cache instead of rerun, so with a warm cache only what the change touches trains.
+A side's results are kept under .dvc/tmp/pr-sides (by commit and reduction), so a revision
+reported once, such as the base branch after its own run, is not reproduced again.
 Then writes OUT/report.md: `dvc params diff` (the revisions' own params.yaml) and `dvc metrics
 diff` (the reduced runs) between the two, which stages ran on each side, and every figure that
 changed, base beside head. Exits 1 when a stage failed at HEAD (the report says which and why).
@@ -16,6 +18,7 @@ compared. The GitHub workflow calls this script, so a report can be rehearsed lo
 from __future__ import annotations
 
 import argparse
+import hashlib
 import re
 import shutil
 import subprocess
@@ -26,6 +29,8 @@ from pathlib import Path
 import yaml
 
 PROFILE = Path("ci/reduced.yaml")
+KEPT_SIDES = Path(".dvc") / "tmp" / "pr-sides"  # per revision and reduction: metrics/, plots/figures/
+KEPT_OUTPUTS = (Path("metrics"), Path("plots") / "figures")
 MOST_FIGURES = 6  # changed figures shown as images; the others are listed by name
 
 
@@ -59,8 +64,11 @@ def run_reduced(worktree: Path, cache: Path, profile: dict) -> tuple[list[str], 
     params = apply_profile(yaml.safe_load(params_path.read_text()), profile)
     params_path.write_text(yaml.safe_dump(params, sort_keys=False))
     sh(["dvc", "cache", "dir", "--local", str(cache)], worktree)
+    # downloads are persist outputs, which the run-cache does not restore: check out what the
+    # cache holds (repro downloads anything missing)
+    subprocess.run(["dvc", "checkout", "download", "download-resource"], cwd=worktree, capture_output=True)
     stages = sh(["dvc", "stage", "list", "--name-only"], worktree).split()
-    data = [stage for stage in stages if stage.split("@")[0] in ("download", "download-resource", "preprocess")]
+    data = [stage for stage in stages if stage.split("@")[0] in ("download", "download-resource", "preprocess", "preprocess-variant")]
     experiments = list(params.get("experiments", {}))
     halves = [[f"{stage}@{name}" for name in experiments[side::2] for stage in ("train", "evaluate")] for side in (0, 1)]
     repro = ["dvc", "--wait-for-lock", "repro", "--keep-going"]
@@ -101,6 +109,23 @@ def commit_side(compare: Path, side: Path, original_params: str, tag: str) -> No
     sh(["git", "tag", tag], compare)
 
 
+def copy_outputs(source: Path, target: Path) -> None:
+    """The outputs a report reads (metrics, figures), from a worktree or a kept side to another."""
+    target.mkdir(parents=True, exist_ok=True)
+    for folder in KEPT_OUTPUTS:
+        shutil.rmtree(target / folder, ignore_errors=True)
+        if (source / folder).is_dir():
+            shutil.copytree(source / folder, target / folder)
+
+
+def keep(worktree: Path, kept: Path) -> None:
+    """Keep a side's outputs, whole or not at all (copied beside, then renamed)."""
+    partial = kept.with_name(kept.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    copy_outputs(worktree, partial)
+    partial.rename(kept)
+
+
 def diff_section(title: str, markdown: str) -> str:
     """A dvc diff table, or "no change" when it has no rows."""
     rows = [line for line in markdown.strip().splitlines() if line.startswith("|")][2:]
@@ -113,12 +138,20 @@ def build_report(repository: Path, base: str, head: str, out: Path, committed: b
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         sides, ran, errors = {}, {}, {}
-        profile = None if committed else yaml.safe_load((repository / PROFILE).read_text())  # one reduction for both sides
+        profile_text = "" if committed else (repository / PROFILE).read_text()  # one reduction for both sides
+        profile, profile_digest = yaml.safe_load(profile_text), hashlib.sha256(profile_text.encode()).hexdigest()[:12]
         for side, revision in (("base", base), ("head", head)):
             sides[side] = snapshot(repository, revision, scratch / side)
             original = (sides[side] / "params.yaml").read_text()
             if not committed:
-                ran[side], errors[side] = run_reduced(sides[side], repository / ".dvc" / "cache", profile)
+                kept = repository / KEPT_SIDES / f"{sh(['git', 'rev-parse', revision], repository).strip()}-{profile_digest}"
+                if kept.is_dir():
+                    copy_outputs(kept, sides[side])
+                    ran[side], errors[side] = None, []
+                else:
+                    ran[side], errors[side] = run_reduced(sides[side], repository / ".dvc" / "cache", profile)
+                    if not errors[side]:
+                        keep(sides[side], kept)
             sides[side] = (sides[side], original)
         compare = scratch / "compare"
         compare.mkdir()
@@ -136,7 +169,10 @@ def build_report(repository: Path, base: str, head: str, out: Path, committed: b
     lines += [diff_section("Params changed", params), diff_section("Metrics changed", metrics)]
     if not committed:
         for side in ("base", "head"):
-            stages = "\n".join(f"- `{stage}`" for stage in ran[side]) or "none: every stage was restored from the DVC cache"
+            if ran[side] is None:
+                stages = f"none: this revision's results under this reduction were kept from an earlier report (`{KEPT_SIDES}`)"
+            else:
+                stages = "\n".join(f"- `{stage}`" for stage in ran[side]) or "none: every stage was restored from the DVC cache"
             lines += [f"### Stages run for {side}\n\n{stages}\n"]
         for side, messages in errors.items():
             if messages:

@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from stages.evaluate import mean_and_spread
+from stages.metrics import mean_and_spread
 from stages.params import load_params
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +38,14 @@ WRITE_UP = {
 COLUMNS = {
     "forecast": ["test RMSE", "naive", "seasonal naive"],
     "classify": ["test accuracy", "served ensemble", "macro-F1", "validation", "majority", "TF-IDF + LR"],
-    "generate": ["perplexity", "next-word accuracy", "held-out words not in vocabulary"],
+    "generate": [
+        "perplexity",
+        "next-word accuracy",
+        "n-gram perplexity",
+        "n-gram next-word accuracy",
+        "beats the n-gram",
+        "held-out words not in vocabulary",
+    ],
 }
 
 INTRO = """# Results
@@ -49,7 +56,9 @@ months, classifiers on their test split, generators on held-out text. "± std" i
 standard deviation over seeds; a figure without it comes from one seed. "served ensemble" is
 the model `stages.predict` serves, every seed's probabilities averaged. Write-up figures are
 the published ones (airline: Brownlee's tutorial / the LSTM report); experiments marked
-"improved" are extra entries beside the write-ups' own.
+"improved" are extra entries beside the write-ups' own. Beside every generator, an
+interpolated Witten-Bell n-gram model (NLTK) trained on the same text, vocabulary and targets;
+"beats the n-gram" says whether the network's perplexity is lower.
 """
 
 
@@ -69,6 +78,9 @@ def cells(task: str, metrics: dict) -> list[str]:
     return [
         mean_and_spread(metrics, "perplexity", 1),
         mean_and_spread(metrics, "next_word_accuracy", 4),
+        f"{metrics['ngram_perplexity']:.1f} (order {metrics['ngram_order']})",
+        f"{metrics['ngram_next_word_accuracy']:.4f}",
+        "yes" if metrics["perplexity"] < metrics["ngram_perplexity"] else "**no**",
         f"{metrics['validation_oov_rate']:.4f}",
     ]
 

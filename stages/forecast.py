@@ -14,10 +14,11 @@ import pandas as pd
 
 from stages import models
 from stages.backend import keras
-from stages.evaluate import mean_and_spread, summarise, write_evaluation
-from stages.io import PipelineError
-from stages.params import ForecastExperiment, SeriesDataset
+from stages.io import PREPARED_DIR, PipelineError, read_json, write_json
+from stages.metrics import mean_and_spread, summarise_seeds, write_evaluation
+from stages.params import ForecastExperiment
 from stages.series import (
+    SCALING_FILE,
     Windows,
     load_prepared_series,
     make_windows,
@@ -28,8 +29,9 @@ from stages.series import (
 )
 
 
-def train(name: str, experiment: ForecastExperiment, dataset: SeriesDataset, folder: Path) -> pd.DataFrame:
-    """Fit one model per seed into `folder`; returns the loss per epoch, one column per seed."""
+def train(name: str, experiment: ForecastExperiment, folder: Path) -> pd.DataFrame:
+    """Fit one model per seed into `folder`, with the series' scaling beside them (so predict needs
+    nothing else) and the run length a stateful model's state was carried through."""
     series = load_prepared_series(experiment.dataset)
     history = experiment.context == "series"
     try:  # both parts, so a look_back the test part cannot hold stops before the training time is spent
@@ -41,6 +43,8 @@ def train(name: str, experiment: ForecastExperiment, dataset: SeriesDataset, fol
         raise PipelineError(
             f"experiments.{name}.batch_size: a stateful model needs it to divide the {len(windows.targets)} training samples"
         )
+    scaling = read_json(PREPARED_DIR / experiment.dataset / SCALING_FILE)
+    write_json(folder / SCALING_FILE, scaling | {"training_windows": len(windows.targets)})
     inputs, targets = model_inputs(windows.inputs, experiment.framing), windows.targets.astype("float32")
     batches_per_epoch = math.ceil(len(targets) / experiment.batch_size)
 
@@ -72,7 +76,7 @@ def predict_parts(model: keras.Model, experiment: ForecastExperiment, parts: lis
     return predictions
 
 
-def evaluate(name: str, experiment: ForecastExperiment, dataset: SeriesDataset) -> str:
+def evaluate(name: str, experiment: ForecastExperiment) -> str:
     series = load_prepared_series(experiment.dataset)
     history = experiment.context == "series"
     train_part = make_windows(series.scaled, 0, series.train_size, experiment.look_back, history)
@@ -86,12 +90,10 @@ def evaluate(name: str, experiment: ForecastExperiment, dataset: SeriesDataset) 
         per_seed.append(
             {"seed": seed, "train_rmse": rmse(actual_train, train_predictions[-1]), "test_rmse": rmse(actual_test, test_predictions[-1])}
         )
-    metrics = {
-        **summarise("train_rmse", per_seed),
-        **summarise("test_rmse", per_seed),
+    metrics = summarise_seeds(per_seed) | {
         "naive_test_rmse": rmse(actual_test, naive_forecast(series.values, test_part.target_index)),
         "seasonal_naive_test_rmse": rmse(
-            actual_test, seasonal_naive_forecast(series.values, test_part.target_index, dataset.seasonal_period)
+            actual_test, seasonal_naive_forecast(series.values, test_part.target_index, series.seasonal_period)
         ),
         "seeds": len(per_seed),
     }
@@ -103,6 +105,8 @@ def evaluate(name: str, experiment: ForecastExperiment, dataset: SeriesDataset) 
             "split": ["train"] * len(actual_train) + ["test"] * len(actual_test),
             "actual": series.values[target_index],
             "prediction": np.concatenate([np.mean(train_predictions, axis=0), np.mean(test_predictions, axis=0)]),
+            "lowest": np.concatenate([np.min(train_predictions, axis=0), np.min(test_predictions, axis=0)]),
+            "highest": np.concatenate([np.max(train_predictions, axis=0), np.max(test_predictions, axis=0)]),
         }
     )
     write_evaluation(name, "forecast", metrics, per_seed, table)

@@ -110,9 +110,25 @@ def build_forecaster(experiment: ForecastExperiment, steps_per_execution: int = 
         hidden = layers.LSTM(units, stateful=experiment.stateful, return_sequences=not last)(hidden)
     outputs = layers.Dense(1)(hidden)
     model = keras.Model(inputs, outputs)
+    compile_model(model, "adam", experiment.learning_rate, "mean_squared_error", steps_per_execution=steps_per_execution)
+    return model
+
+
+def compile_model(
+    model: keras.Model,
+    optimizer: str,
+    learning_rate: float,
+    loss: str,
+    clipnorm: float = 0.0,
+    metrics: list[str] | None = None,
+    steps_per_execution: int = 1,
+) -> keras.Model:
+    """Every model of the pipeline is compiled here: Adam or RMSprop, clipping when `clipnorm` > 0."""
+    optimizers = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}
     model.compile(
-        optimizer=keras.optimizers.Adam(experiment.learning_rate),
-        loss="mean_squared_error",
+        optimizer=optimizers[optimizer](learning_rate, clipnorm=clipnorm or None),
+        loss=loss,
+        metrics=metrics,
         steps_per_execution=steps_per_execution,
     )
     return model
@@ -177,52 +193,3 @@ def build_text_network(
     if network.dense_units:
         hidden = layers.Dense(network.dense_units, activation="relu")(hidden)
     return keras.Model(inputs, layers.Dense(outputs, activation=activation)(hidden))
-
-
-def length_batches(sequences: list[list[int]], targets: np.ndarray, batch_size: int, seed: int, chunk_batches: int = 32) -> tf.data.Dataset:
-    """Training batches of similar length, each right-padded only to its own longest sequence.
-
-    Each epoch shuffles with a seeded generator, sorts within chunks of `chunk_batches` batches
-    (so batches stay varied) and shuffles the batch order: far fewer padded steps than padding
-    everything to one length, and with a masking Embedding the same function of the data.
-    """
-    lengths = np.array([len(sequence) for sequence in sequences])
-    rng = np.random.default_rng(seed)
-
-    def epoch():
-        order = rng.permutation(len(sequences))
-        chunk = batch_size * chunk_batches
-        batches = []
-        for start in range(0, len(order), chunk):
-            part = order[start : start + chunk]
-            part = part[np.argsort(lengths[part], kind="stable")]
-            batches += [part[index : index + batch_size] for index in range(0, len(part), batch_size)]
-        for batch in (batches[index] for index in rng.permutation(len(batches))):
-            yield pad_batch([sequences[row] for row in batch]), targets[batch]
-
-    signature = (tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None, *targets.shape[1:]), tf.as_dtype(targets.dtype)))
-    chunk = batch_size * chunk_batches
-    count = sum(-(-min(chunk, len(sequences) - start) // batch_size) for start in range(0, len(sequences), chunk))
-    dataset = tf.data.Dataset.from_generator(epoch, output_signature=signature)
-    return dataset.apply(tf.data.experimental.assert_cardinality(count)).prefetch(2)
-
-
-def pad_batch(sequences: list[list[int]]) -> np.ndarray:
-    """Right-pad to the longest sequence of the batch (at least one step, all-padding rows included)."""
-    length = max(1, max(len(sequence) for sequence in sequences))
-    padded = np.zeros((len(sequences), length), dtype="int32")
-    for row, sequence in enumerate(sequences):
-        padded[row, : len(sequence)] = sequence
-    return padded
-
-
-def predict_by_length(model: keras.Model, sequences: list[list[int]], batch_size: int = 256) -> np.ndarray:
-    """Model outputs in input order, computed over length-sorted, right-padded batches."""
-    order = np.argsort([len(sequence) for sequence in sequences], kind="stable")
-    outputs = [
-        np.asarray(model.predict_on_batch(pad_batch([sequences[row] for row in order[start : start + batch_size]])))
-        for start in range(0, len(order), batch_size)
-    ]
-    result = np.empty((len(sequences), outputs[0].shape[1]), dtype="float32")
-    result[order] = np.concatenate(outputs)
-    return result

@@ -1,30 +1,34 @@
-"""Load params.yaml into checked dataclasses, so a typo fails at once with the key's full name."""
+"""Load params.yaml into dataclasses checked by pydantic, so a typo fails at once with the key's
+full name: every entry over the defaults of its kind or task, each error naming the key where
+the bad value was written (`experiments.<name>.<key>` or `defaults.experiments.<task>.<key>`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
-import types
 import typing
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from pydantic import ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr, TypeAdapter, ValidationError
+from pydantic.dataclasses import dataclass
 
 from stages.io import PipelineError
+
+CHECKED = ConfigDict(extra="forbid")  # a key the class does not know is an error, not ignored
 
 PARAMS_FILE = Path("params.yaml")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class Alternative:
     """Another file accepted in place of a source (a mirror's repack), with its own checksum."""
 
-    name: str
-    sha256: str
+    name: StrictStr
+    sha256: StrictStr
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         _check_file(self.name, self.sha256)
 
 
@@ -35,47 +39,48 @@ def _check_file(name: str, sha256: str) -> None:
         raise ValueError("name: must be a relative path inside the dataset folder")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class Fallback:
     """Another place to fetch a source from when its `url` fails: a byte-identical public copy,
     or the `member` of a zip archive at `url` (read without unpacking anything else)."""
 
-    url: str
-    member: str | None = None
+    url: StrictStr
+    member: StrictStr | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class SourceFile:
     """One file of a dataset. From a mirror, the first of this file and its `alternatives` found
     under DATA_MIRROR; else from `url`, then each of `fallbacks` in order, until one verifies."""
 
-    name: str
-    url: str
-    sha256: str
-    mirror: str | None = None  # path under DATA_MIRROR; default <dataset>/<name>
-    alternatives: list[Alternative] = field(default_factory=list)
-    fallbacks: list[Fallback] = field(default_factory=list)
+    name: StrictStr
+    url: StrictStr
+    sha256: StrictStr
+    mirror: StrictStr | None = None  # path under DATA_MIRROR; default <dataset>/<name>
+    alternatives: list[Alternative] = dataclasses.field(default_factory=list)
+    fallbacks: list[Fallback] = dataclasses.field(default_factory=list)
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         _check_file(self.name, self.sha256)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class SeriesDataset:
     """A univariate series in a CSV file, split in time order into train and test parts."""
 
     kind: Literal["series"]
     files: list[SourceFile]
-    value_column: str
-    time_column: str | None = None
-    delimiter: str = ","
-    train_fraction: float = 0.67
-    seasonal_period: int = 12  # for the seasonal-naive baseline: 12 monthly, 7 or 365 daily
-    fill: Literal["error", "drop", "previous", "interpolate"] = "error"  # what to do with empty or non-numeric values
-    log: bool = False  # model the logarithm (a seasonal swing that grows with the level becomes constant)
-    difference: int = 0  # model the change since this many steps earlier (12: same month last year); 0: the level
+    value_column: StrictStr
+    time_column: StrictStr | None
+    delimiter: StrictStr
+    header: StrictBool
+    train_fraction: StrictFloat
+    seasonal_period: StrictInt
+    fill: Literal["error", "drop", "previous", "interpolate"]
+    log: StrictBool
+    difference: StrictInt
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         if len(self.files) != 1:
             raise ValueError("files: a series dataset has exactly one CSV file")
         _check_fraction("train_fraction", self.train_fraction)
@@ -85,26 +90,24 @@ class SeriesDataset:
             raise ValueError("difference: must be >= 0")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class ForecastExperiment:
     """One-step-ahead LSTM forecaster; `framing` says whether the window is features or time steps."""
 
     task: Literal["forecast"]
-    dataset: str
-    look_back: int
+    dataset: StrictStr
+    look_back: StrictInt
     framing: Literal["features", "timesteps"]
-    units: list[int]
-    epochs: int
-    batch_size: int
-    seeds: list[int]
-    stateful: bool = False
-    # part: windows stay inside the train or test part (the tutorial's create_dataset); series: a
-    # window may reach back into earlier months, so every month of the test part is forecast
-    context: Literal["part", "series"] = "part"
-    learning_rate: float = 0.001
-    description: str = ""
+    units: list[StrictInt]
+    epochs: StrictInt
+    batch_size: StrictInt
+    seeds: list[StrictInt]
+    stateful: StrictBool
+    context: Literal["part", "series"]
+    learning_rate: StrictFloat
+    description: StrictStr
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         if self.look_back < 1:
             raise ValueError("look_back: must be >= 1")
         if not self.units or min(self.units) < 1:
@@ -117,7 +120,7 @@ def _check_fraction(name: str, value: float, low_inclusive: bool = False) -> Non
         raise ValueError(f"{name}: must be inside {'[0' if low_inclusive else '(0'}, 1)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class TextDataset:
     """Labelled texts in a CSV/TSV file, split once into train / validation / test.
 
@@ -127,20 +130,23 @@ class TextDataset:
 
     kind: Literal["text"]
     files: list[SourceFile]
-    text_column: str
-    label_column: str
-    delimiter: str = ","
-    quoting: Literal["minimal", "none"] = "minimal"  # none: quote characters are plain text (Rotten's TSV)
-    split: Literal["stratified", "ordered"] = "stratified"
-    validation_fraction: float = 0.1
-    test_fraction: float = 0.2
-    split_seed: int = 42
-    group_column: str | None = None  # rows sharing a value stay on one side (default: the text itself)
-    classes: list[str] | None = None  # the labels allowed; any other is an error
-    positive_class: str | None = None  # make it binary: this label vs "not <label>"
-    max_texts: int | None = None  # keep a seeded sample of at most this many texts per split (quick runs)
+    text_column: StrictStr
+    label_column: StrictStr
+    delimiter: StrictStr
+    header: StrictBool
+    quoting: Literal["minimal", "none"]
+    rows_span_lines: Literal["error", "warn", "allow"]
+    split: Literal["stratified", "ordered"]
+    validation_fraction: StrictFloat
+    test_fraction: StrictFloat
+    split_seed: StrictInt
+    group_column: StrictStr | None
+    classes: list[StrictStr] | None
+    class_names: list[StrictStr] | None
+    positive_class: StrictStr | None
+    max_texts: StrictInt | None
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         if self.max_texts is not None and self.max_texts < 1:
             raise ValueError("max_texts: must be >= 1")
         if len(self.files) != 1:
@@ -149,9 +155,13 @@ class TextDataset:
         _check_fraction("test_fraction", self.test_fraction)
         if self.validation_fraction + self.test_fraction >= 1:
             raise ValueError("test_fraction: validation_fraction + test_fraction must stay below 1")
+        if self.class_names is not None and (self.classes is None or len(self.class_names) != len(self.classes)):
+            raise ValueError("class_names: needs `classes`, one name for each")
+        if self.class_names is not None and self.positive_class is not None:
+            raise ValueError("class_names: not with positive_class (its classes are named by it)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class TextFoldersDataset:
     """Labelled texts as files <root>/<train|test>/<label>/*.txt (the IMDB layout) in one tar
     archive, read from the archive itself (unpacked, IMDB's 50,000 small files made every `dvc
@@ -160,13 +170,13 @@ class TextFoldersDataset:
 
     kind: Literal["text_folders"]
     files: list[SourceFile]
-    root: str
-    labels: list[str]
-    validation_fraction: float = 0.1
-    split_seed: int = 42
-    max_texts: int | None = None  # keep a seeded sample of at most this many texts per split (quick runs)
+    root: StrictStr
+    labels: list[StrictStr]
+    validation_fraction: StrictFloat
+    split_seed: StrictInt
+    max_texts: StrictInt | None
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         if len(self.files) != 1:
             raise ValueError("files: a text_folders dataset has exactly one tar archive")
         if self.max_texts is not None and self.max_texts < 1:
@@ -176,7 +186,7 @@ class TextFoldersDataset:
         _check_fraction("validation_fraction", self.validation_fraction)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class CorpusDataset:
     """A plain-text corpus; the last `validation_fraction` of its documents (or lines) is held out.
 
@@ -186,15 +196,18 @@ class CorpusDataset:
 
     kind: Literal["corpus"]
     files: list[SourceFile]
-    start_marker: str | None = None
-    end_marker: str | None = None
-    document_pattern: str | None = None
-    validation_fraction: float = 0.1
+    start_marker: StrictStr | None
+    end_marker: StrictStr | None
+    document_pattern: StrictStr | None
+    headings: Literal["text", "separators"]
+    validation_fraction: StrictFloat
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         if len(self.files) != 1:
             raise ValueError("files: a corpus dataset has exactly one text file")
         _check_fraction("validation_fraction", self.validation_fraction)
+        if self.headings == "separators" and self.document_pattern is None:
+            raise ValueError("headings: separators needs a document_pattern that matches the headings")
         if self.document_pattern is not None:
             try:
                 re.compile(self.document_pattern)
@@ -202,35 +215,35 @@ class CorpusDataset:
                 raise ValueError(f"document_pattern: not a valid regular expression ({error})") from None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class TextEncoding:
     """How texts become integer sequences; the same for train, evaluate and predict."""
 
-    lowercase: bool = True
-    strip_punctuation: bool = True
-    remove_stopwords: bool = False
-    vocab_size: int | None = None  # padding + OOV + words; None keeps every training word
+    lowercase: StrictBool
+    strip_punctuation: StrictBool
+    remove_stopwords: StrictBool
+    vocab_size: StrictInt | None
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         if self.vocab_size is not None and self.vocab_size < 3:
             raise ValueError("vocab_size: must be >= 3 (padding, OOV and at least one word)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class RecurrentNetwork:
     """Embedding -> [Dropout] -> (Bi)RNN -> [Dropout] -> [Dense relu] -> output layer."""
 
-    embedding_dim: int
-    units: int
-    cell: Literal["lstm", "gru", "simple_rnn"] = "lstm"
-    bidirectional: bool = False
-    embedding_dropout: float = 0.0
-    rnn_dropout: float = 0.0
-    recurrent_dropout: float = 0.0
-    dropout: float = 0.0
-    dense_units: int = 0
+    embedding_dim: StrictInt
+    units: StrictInt
+    cell: Literal["lstm", "gru", "simple_rnn"]
+    bidirectional: StrictBool
+    embedding_dropout: StrictFloat
+    rnn_dropout: StrictFloat
+    recurrent_dropout: StrictFloat
+    dropout: StrictFloat
+    dense_units: StrictInt
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         if self.embedding_dim < 1 or self.units < 1 or self.dense_units < 0:
             raise ValueError("units: embedding_dim and units must be >= 1, dense_units >= 0")
         for name in ("embedding_dropout", "rnn_dropout", "recurrent_dropout", "dropout"):
@@ -248,30 +261,26 @@ def _check_training(epochs: int, batch_size: int, seeds: list[int], learning_rat
         raise ValueError("learning_rate: must be > 0")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class ClassifyExperiment:
     task: Literal["classify"]
-    dataset: str
+    dataset: StrictStr
     encoding: TextEncoding
     network: RecurrentNetwork
-    max_length: int
-    epochs: int
-    batch_size: int
-    seeds: list[int]
-    padding: Literal["pre", "post"] = "post"
-    truncating: Literal["pre", "post"] = "post"
-    # padded: every text padded to max_length (the write-ups' way); by_length: batches of similar
-    # length, each right-padded to its own longest, with a masking Embedding (same model, fewer steps)
-    batching: Literal["padded", "by_length"] = "padded"
-    output: Literal["softmax", "sigmoid"] = "softmax"
-    learning_rate: float = 0.001
-    # 0: no clipping (Keras's default). Length-sorted batches of long texts put every long review
-    # in the same few batches, whose gradients can blow up (IMDB; see benchmarks/README.md)
-    clipnorm: float = 0.0
-    early_stopping_patience: int = 0  # 0: train all epochs; else stop on validation loss, keep the best
-    description: str = ""
+    max_length: StrictInt
+    epochs: StrictInt
+    batch_size: StrictInt
+    seeds: list[StrictInt]
+    padding: Literal["pre", "post"]
+    truncating: Literal["pre", "post"]
+    batching: Literal["padded", "by_length"]
+    output: Literal["softmax", "sigmoid"]
+    learning_rate: StrictFloat
+    clipnorm: StrictFloat
+    early_stopping_patience: StrictInt
+    description: StrictStr
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         if self.max_length < 1:
             raise ValueError("max_length: must be >= 1")
         if self.clipnorm < 0:
@@ -283,20 +292,18 @@ class ClassifyExperiment:
         _check_training(self.epochs, self.batch_size, self.seeds, self.learning_rate)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class Sample:
     """Text generated after evaluation, deterministic for a given seed."""
 
-    seed_text: str
-    lines: int = 4
-    words: int = 8
-    temperature: float = 0.0  # 0: always the most likely word (greedy)
-    seed: int = 0
-    # 0: the model sees all the text so far (the write-ups); N: only its last N words. A
-    # line_prefixes model was trained on a few words of one line, never on text across lines
-    context_words: int = 0
+    seed_text: StrictStr
+    lines: StrictInt
+    words: StrictInt
+    temperature: StrictFloat
+    seed: StrictInt
+    context_words: StrictInt
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         for name in ("lines", "words"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be >= 1")
@@ -306,32 +313,32 @@ class Sample:
             raise ValueError("context_words: must be >= 0 (0: all the text so far)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class GenerateExperiment:
     """Next-word model. `sequences: line_prefixes` trains on every prefix of each line (the
     nursery-rhyme report); `windows` on sliding windows of `window` words over the text."""
 
     task: Literal["generate"]
-    dataset: str
+    dataset: StrictStr
     encoding: TextEncoding
     network: RecurrentNetwork
     sample: Sample
-    epochs: int
-    seeds: list[int]
-    sequences: Literal["line_prefixes", "windows"] = "line_prefixes"
-    window: int = 10
-    batch_size: int = 32
-    optimizer: Literal["adam", "rmsprop"] = "adam"
-    learning_rate: float = 0.001
-    description: str = ""
+    epochs: StrictInt
+    seeds: list[StrictInt]
+    sequences: Literal["line_prefixes", "windows"]
+    window: StrictInt
+    batch_size: StrictInt
+    optimizer: Literal["adam", "rmsprop"]
+    learning_rate: StrictFloat
+    description: StrictStr
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         if self.window < 1:
             raise ValueError("window: must be >= 1")
         _check_training(self.epochs, self.batch_size, self.seeds, self.learning_rate)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CHECKED)
 class Resource:
     """Files a stage needs that are not a dataset (NLTK's stopword list)."""
 
@@ -351,11 +358,12 @@ Dataset = SeriesDataset | TextDataset | TextFoldersDataset | CorpusDataset
 Experiment = ForecastExperiment | ClassifyExperiment | GenerateExperiment
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Params:
-    datasets: dict[str, Dataset] = field(default_factory=dict)
-    experiments: dict[str, Experiment] = field(default_factory=dict)
-    resources: dict[str, Resource] = field(default_factory=dict)
+    datasets: dict[str, Dataset]  # dataset_variants included
+    experiments: dict[str, Experiment]
+    resources: dict[str, Resource]
+    variant_sources: dict[str, str]  # each dataset variant's source dataset
 
     def experiment(self, name: str) -> Experiment:
         if name not in self.experiments:
@@ -369,6 +377,10 @@ class Params:
             raise PipelineError(f"unknown dataset {name!r} (known: {known})")
         return self.datasets[name]
 
+    def download_of(self, name: str) -> str:
+        """Whose download a dataset reads: its own, or a variant's source's."""
+        return self.variant_sources.get(name, name)
+
     def files(self, name: str) -> list[SourceFile]:
         """Source files of a dataset or a resource: what download@<name> fetches."""
         if name in self.resources:
@@ -376,86 +388,130 @@ class Params:
         return self.dataset(name).files
 
 
-def _type_name(expected: Any) -> str:
-    return getattr(expected, "__name__", str(expected).replace("typing.", ""))
+def _merge(defaults: dict, entry: dict) -> dict:
+    """`entry` over `defaults`: mappings merged key by key, anything else (lists too) replaced."""
+    merged = dict(defaults)
+    for key, value in entry.items():
+        both_mappings = isinstance(value, dict) and isinstance(defaults.get(key), dict)
+        merged[key] = _merge(defaults[key], value) if both_mappings else value
+    return merged
 
 
-def _convert(value: Any, expected: Any, where: str) -> Any:
-    """Check `value` against the annotation `expected`; build nested dataclasses."""
-    origin, args = typing.get_origin(expected), typing.get_args(expected)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        (inner,) = [arg for arg in args if arg is not type(None)]
-        return _convert(value, inner, where)
-    if origin is Literal:
-        if value not in args:
-            raise PipelineError(f"{where}: must be one of {', '.join(map(str, args))}, got {value!r}")
-        return value
-    if origin is list:
-        if not isinstance(value, list):
-            raise PipelineError(f"{where}: expected a list, got {value!r}")
-        return [_convert(item, args[0], f"{where}[{index}]") for index, item in enumerate(value)]
-    if dataclasses.is_dataclass(expected):
-        return build(expected, value, where)
-    if expected is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if (expected is int and isinstance(value, bool)) or not isinstance(value, expected):
-        raise PipelineError(f"{where}: expected {_type_name(expected)}, got {value!r}")
-    return value
+def _holds(data: Any, path: tuple) -> bool:
+    """Whether `data` itself sets the value at `path` (else it came from the defaults)."""
+    for key in path:
+        try:
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return True
 
 
-def build(cls: type, data: Any, where: str) -> Any:
-    """Build dataclass `cls` from a mapping, naming `where.key` in every error."""
-    if not isinstance(data, dict):
-        raise PipelineError(f"{where}: expected a mapping, got {data!r}")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        raise PipelineError(f"{where}.{unknown[0]}: unknown key (known: {', '.join(fields)})")
-    hints = typing.get_type_hints(cls)
-    values = {}
-    for name, spec in fields.items():
-        if name in data:
-            values[name] = _convert(data[name], hints[name], f"{where}.{name}")
-        elif spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
-            raise PipelineError(f"{where}.{name}: missing")
-    instance = cls(**values)
+def _field_names(cls: type, path: tuple) -> list[str]:
+    """The fields of the dataclass found at `path` inside `cls` (for "unknown key" errors)."""
+    for key in (key for key in path if not isinstance(key, int)):
+        annotation = typing.get_type_hints(cls)[key]
+        while not dataclasses.is_dataclass(annotation):  # list[SourceFile], TextEncoding | None, ...
+            annotation = next(arg for arg in typing.get_args(annotation) if arg is not type(None))
+        cls = annotation
+    return [field.name for field in dataclasses.fields(cls)]
+
+
+def _error_line(error: dict, cls: type, entry: dict, where: str, defaults_where: str) -> str:
+    """One line for pydantic's first error: the key's full name (where the value was written) and
+    what is wrong with it."""
+    path, kind = tuple(error["loc"]), error["type"]
+    if kind == "value_error":  # from a __post_init__ check: "<field>: <message>"
+        field, text = str(error["ctx"]["error"]).split(": ", 1)
+        path = (*path, field)
+    elif kind in ("extra_forbidden", "unexpected_keyword_argument"):
+        text = f"unknown key (known: {', '.join(_field_names(cls, path[:-1]))})"
+    elif kind == "missing":
+        text = f"missing (set it here or in {defaults_where})" if defaults_where else "missing"
+    elif kind == "literal_error":
+        allowed = re.findall(r"'([^']*)'", error["ctx"]["expected"])
+        text = f"must be one of {', '.join(allowed)}, got {error['input']!r}"
+    elif kind.endswith("_type"):
+        expected = {"int_type": "int", "float_type": "float", "bool_type": "bool", "string_type": "str", "list_type": "a list"}
+        text = f"expected {expected.get(kind, 'a mapping')}, got {error['input']!r}"
+    else:
+        text = error["msg"]
+    written = where if _holds(entry, path) or kind == "missing" or not defaults_where else defaults_where
+    key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path)
+    return f"{written}{key}: {text}"
+
+
+def build(cls: type, entry: Any, where: str, defaults: dict | None = None, defaults_where: str = "") -> Any:
+    """Check `entry` over its `defaults` and build `cls`; a bad value stops with one line naming it."""
+    if not isinstance(entry, dict):
+        raise PipelineError(f"{where}: expected a mapping, got {entry!r}")
     try:
-        if hasattr(instance, "check"):
-            instance.check()
-    except ValueError as error:
-        raise PipelineError(f"{where}.{error}") from None
-    return instance
+        return TypeAdapter(cls).validate_python(_merge(defaults or {}, entry))
+    except ValidationError as error:
+        raise PipelineError(_error_line(error.errors()[0], cls, entry, where, defaults_where)) from None
 
 
 def _registry(data: dict, section: str, selector: str, kinds: dict[str, type]) -> dict[str, Any]:
-    entries = data.get(section) or {}
-    if not isinstance(entries, dict):
-        raise PipelineError(f"{section}: expected a mapping of name -> entry")
+    entries = _mapping(data.get(section) or {}, section)
+    section_defaults = _mapping(_mapping(data.get("defaults") or {}, "defaults").get(section) or {}, f"defaults.{section}")
     registry = {}
     for name, entry in entries.items():
         where = f"{section}.{name}"
         choice = entry.get(selector) if isinstance(entry, dict) else None
         if choice not in kinds:
             raise PipelineError(f"{where}.{selector}: must be one of {', '.join(kinds)}, got {choice!r}")
-        registry[name] = build(kinds[choice], entry, where)
+        defaults = _mapping(section_defaults.get(choice) or {}, f"defaults.{section}.{choice}")
+        registry[name] = build(kinds[choice], entry, where, defaults, f"defaults.{section}.{choice}")
     return registry
+
+
+def _variants(data: dict) -> tuple[dict[str, Any], dict[str, str]]:
+    """Datasets read from another dataset's download: each entry over its source's entry (and so
+    over the defaults of their kind), with its own `kind` for dvc.yaml; and each one's source."""
+    datasets = _mapping(data.get("datasets") or {}, "datasets")
+    kind_defaults = _mapping(_mapping(data.get("defaults") or {}, "defaults").get("datasets") or {}, "defaults.datasets")
+    variants, sources = {}, {}
+    for name, entry in _mapping(data.get("dataset_variants") or {}, "dataset_variants").items():
+        where = f"dataset_variants.{name}"
+        entry = _mapping(entry, where)
+        source = entry.get("source")
+        if name in datasets:
+            raise PipelineError(f"{where}: datasets.{name} exists; a name is either a dataset or a variant")
+        if not isinstance(datasets.get(source), dict):
+            raise PipelineError(f"{where}.source: no dataset named {source!r} (known: {', '.join(sorted(datasets)) or 'none'})")
+        kind = datasets[source].get("kind")
+        if entry.get("kind") != kind:
+            raise PipelineError(f"{where}.kind: must be {kind!r}, the kind of datasets.{source}")
+        if "files" in entry:
+            raise PipelineError(f"{where}.files: a variant reads the files of datasets.{source}")
+        defaults = _merge(_mapping(kind_defaults.get(kind) or {}, f"defaults.datasets.{kind}"), datasets[source])
+        own = {key: value for key, value in entry.items() if key != "source"}
+        variants[name] = build(DATASET_KINDS[kind], own, where, defaults, f"datasets.{source}")
+        sources[name] = source
+    return variants, sources
+
+
+def _mapping(data: Any, where: str) -> dict:
+    if not isinstance(data, dict):
+        raise PipelineError(f"{where}: expected a mapping, got {data!r}")
+    return data
 
 
 def parse_params(data: Any) -> Params:
     if not isinstance(data, dict):
         raise PipelineError("params: expected a mapping at the top level")
-    unknown = sorted(set(data) - {"datasets", "experiments", "resources"})
+    known = ("defaults", "datasets", "dataset_variants", "experiments", "resources")
+    unknown = sorted(set(data) - set(known))
     if unknown:
-        raise PipelineError(f"{unknown[0]}: unknown top-level key (known: datasets, experiments, resources)")
-    resources = data.get("resources") or {}
-    if not isinstance(resources, dict):
-        raise PipelineError("resources: expected a mapping of name -> entry")
+        raise PipelineError(f"{unknown[0]}: unknown top-level key (known: {', '.join(known)})")
+    resources = _mapping(data.get("resources") or {}, "resources")
+    datasets = _registry(data, "datasets", "kind", DATASET_KINDS)  # first: a variant's source is checked before it
+    variants, variant_sources = _variants(data)
     params = Params(
-        datasets=_registry(data, "datasets", "kind", DATASET_KINDS),
+        datasets=datasets | variants,
         experiments=_registry(data, "experiments", "task", EXPERIMENT_TASKS),
         resources={name: build(Resource, entry, f"resources.{name}") for name, entry in resources.items()},
+        variant_sources=variant_sources,
     )
     for name, experiment in params.experiments.items():
         where = f"experiments.{name}.dataset"
@@ -468,21 +524,29 @@ def parse_params(data: Any) -> Params:
 
 
 def _select(data: Any, name: str) -> Any:
-    """The entries stage `name` reads: an experiment and its dataset, a dataset, or a resource."""
+    """The entries stage `name` reads: an experiment and its dataset, a dataset (a variant with its
+    source), or a resource."""
     if not isinstance(data, dict):
         return data
     sections = {
-        section: entries if isinstance(entries := data.get(section), dict) else {} for section in ("datasets", "experiments", "resources")
+        section: entries if isinstance(entries := data.get(section), dict) else {}
+        for section in ("datasets", "dataset_variants", "experiments", "resources")
     }
+    selected: dict[str, Any] = {"defaults": data.get("defaults")}
     if name in sections["experiments"]:
         experiment = sections["experiments"][name]
-        dataset = experiment.get("dataset") if isinstance(experiment, dict) else None
-        datasets = {dataset: sections["datasets"][dataset]} if dataset in sections["datasets"] else {}
-        return {"experiments": {name: experiment}, "datasets": datasets}
-    for section in ("datasets", "resources"):
-        if name in sections[section]:
-            return {section: {name: sections[section][name]}}
-    return data  # an unknown name: the whole file, whose registry then names the known entries
+        selected["experiments"] = {name: experiment}
+        name = experiment.get("dataset") if isinstance(experiment, dict) else None
+    elif name in sections["resources"]:
+        return {"resources": {name: sections["resources"][name]}}
+    elif name not in sections["datasets"] and name not in sections["dataset_variants"]:
+        return data  # an unknown name: the whole file, whose registry then names the known entries
+    if name in sections["dataset_variants"]:
+        variant = sections["dataset_variants"][name]
+        selected["dataset_variants"] = {name: variant}
+        name = variant.get("source") if isinstance(variant, dict) else None
+    selected["datasets"] = {name: sections["datasets"][name]} if name in sections["datasets"] else {}
+    return selected
 
 
 def load_params(path: str | Path = PARAMS_FILE, only: str | None = None) -> Params:

@@ -20,15 +20,16 @@ import sys
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from stages.io import MODELS_DIR, PipelineError, exit_on_error, read_json, write_atomic
 from stages.params import ClassifyExperiment, ForecastExperiment, GenerateExperiment, Sample, load_params
-from stages.series import load_prepared_series, make_windows, model_inputs
+from stages.series import SCALING_FILE, load_prepared_series, make_windows, model_inputs, read_scaling
 from stages.text import OOV, Vocabulary
 
 MODE_OPTIONS = {
     "classify": {"texts", "file"},
-    "forecast": {"steps", "values", "plot"},
+    "forecast": {"steps", "values", "plot", "history"},
     "generate": {"seed_text", "lines", "words", "temperature", "seed", "context_words"},
 }
 
@@ -76,16 +77,17 @@ def forecast(name: str, experiment: ForecastExperiment, steps: int, values: list
         raise PipelineError(f"--steps must be > 0, got {steps}")
     if experiment.stateful and experiment.batch_size != 1:
         raise PipelineError(f"experiments.{name}.batch_size: a stateful model forecasts step by step only with batch_size 1")
-    series = load_prepared_series(experiment.dataset)
+    scaling = read_scaling(MODELS_DIR / name / SCALING_FILE)  # saved with the model
+    longest = read_json(MODELS_DIR / name / SCALING_FILE)["training_windows"]
+    series = load_prepared_series(experiment.dataset) if values is None else None
     history = series.values if values is None else np.asarray(values, dtype="float64")
-    needed = experiment.look_back + series.transform.difference
+    needed = experiment.look_back + scaling.transform.difference
     if len(history) < needed:
-        parts = f"look_back {experiment.look_back} + difference {series.transform.difference}"
+        parts = f"look_back {experiment.look_back} + difference {scaling.transform.difference}"
         raise PipelineError(f"--values: {name} needs at least {needed} values ({parts}), got {len(history)}")
     warm_up = None
     if experiment.stateful and len(history) > needed:
-        windows = make_windows(series.scale(history), 0, len(history), experiment.look_back, history=True).inputs
-        longest = len(make_windows(series.scaled, 0, series.train_size, experiment.look_back).inputs)
+        windows = make_windows(scaling.scale(history), 0, len(history), experiment.look_back, history=True).inputs
         if len(windows) > longest:
             print(f"note: the state is carried through the last {longest} windows only, the run length {name} trained on", file=sys.stderr)
         warm_up = model_inputs(windows[-longest:], experiment.framing)
@@ -96,47 +98,53 @@ def forecast(name: str, experiment: ForecastExperiment, steps: int, values: list
             model.predict(warm_up, batch_size=1, verbose=0)
         extended = history
         for _ in range(steps):
-            window = series.scale(extended)[np.newaxis, -experiment.look_back :]
+            window = scaling.scale(extended)[np.newaxis, -experiment.look_back :]
             scaled = np.asarray(model(model_inputs(window, experiment.framing), training=False))[0]
-            extended = np.append(extended, series.to_original(scaled, [len(extended)], extended))
+            extended = np.append(extended, scaling.to_original(scaled, [len(extended)], extended))
         runs.append(extended[len(history) :])
-    times = future_times(series.time, steps) if values is None else [f"t+{step}" for step in range(1, steps + 1)]
+    times = future_times(series.time, steps) if series is not None else [f"t+{step}" for step in range(1, steps + 1)]
     return pd.DataFrame({"time": times, "value": np.round(np.mean(runs, axis=0), 2)})
 
 
-def plot_forecast(name: str, history: pd.DataFrame, table: pd.DataFrame, path: str) -> None:
+def plot_forecast(name: str, history: pd.DataFrame, table: pd.DataFrame, path: str, shown: int | None, unit: str) -> None:
+    """The forecast after the last `shown` points of history (default: three times the forecast,
+    at least 24), so a short forecast is not a speck at the end of a long series; dates on the axis
+    when the times are dates."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    history = history.iloc[-(shown or max(3 * len(table), 24)) :]
+    times = pd.concat([history["time"], table["time"]]).astype(str)
+    dates = pd.to_datetime(times, errors="coerce", format="mixed")
+    x = list(dates) if dates.notna().all() else list(range(len(times)))
     figure, axes = plt.subplots(figsize=(9, 4))
-    axes.plot(range(len(history)), history["value"], color="black", label="history")
-    axes.plot(
-        range(len(history) - 1, len(history) + len(table)),
-        [history["value"].iloc[-1], *table["value"]],
-        color="tab:orange",
-        label="forecast",
-    )
-    labels = [*history["time"], *table["time"]]
-    ticks = range(0, len(labels), max(1, len(labels) // 10))
-    axes.set_xticks(list(ticks), [labels[tick] for tick in ticks], rotation=30)
-    axes.set(title=f"{name}: {len(table)}-step forecast (mean of seeds)", ylabel="value")
+    axes.plot(x[: len(history)], history["value"], color="black", marker=".", label="history")
+    axes.plot(x[len(history) - 1 :], [history["value"].iloc[-1], *table["value"]], color="tab:orange", marker=".", label="forecast")
+    if not dates.notna().all():
+        ticks = range(0, len(times), max(1, len(times) // 10))
+        axes.set_xticks(list(ticks), [times.iloc[tick] for tick in ticks], rotation=30)
+    axes.set(title=f"{name}: {len(table)}-step forecast (mean of seeds)", xlabel="time", ylabel=unit)
     axes.legend()
+    figure.autofmt_xdate()
     figure.tight_layout()
     write_atomic(path, lambda temporary: figure.savefig(temporary, dpi=100, format="png"))
     plt.close(figure)
 
 
-def generate(name: str, experiment: GenerateExperiment, sample: Sample) -> list[str]:
-    from stages.generate import encode_lines, generate_text
-
+def sample_with(sample: Sample, changes: dict) -> Sample:
+    """The experiment's sample with the command line's options, checked as params.yaml's are."""
     try:
-        sample.check()
-    except ValueError as error:  # the command line's options are the sample's fields
-        field, message = str(error).split(": ", 1)
+        return dataclasses.replace(sample, **changes)
+    except ValidationError as error:  # the command line's options are the sample's fields
+        field, message = str(error.errors()[0]["ctx"]["error"]).split(": ", 1)
         raise PipelineError(f"--{field.replace('_', '-')}: {message}") from None
+
+
+def generate(name: str, experiment: GenerateExperiment, sample: Sample) -> list[str]:
     from stages import models
+    from stages.generate import encode_lines, generate_text
 
     first_seed = experiment.seeds[0]
     model = models.load_seed_models(name, [first_seed])[first_seed]
@@ -155,6 +163,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, help="forecast: how many steps ahead (default 12)")
     parser.add_argument("--values", help="forecast: comma-separated recent values to start from instead of the series' end")
     parser.add_argument("--plot", help="forecast: also draw history + forecast into this PNG")
+    parser.add_argument("--history", type=int, help="forecast: points of history shown in --plot (default: 3 x steps, >= 24)")
     parser.add_argument("--seed-text", dest="seed_text", help="generate: text to continue (default: the experiment's sample seed text)")
     parser.add_argument("--lines", type=int, help="generate: number of lines")
     parser.add_argument("--words", type=int, help="generate: words per line")
@@ -167,7 +176,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 @exit_on_error
 def main(argv: list[str] | None = None) -> None:
     args = parse_arguments(argv)
-    experiment = load_params(only=args.experiment).experiment(args.experiment)
+    params = load_params(only=args.experiment)
+    experiment = params.experiment(args.experiment)
     given = {key for key, value in vars(args).items() if value not in (None, [], "") and key != "experiment"}
     wrong = sorted(given - MODE_OPTIONS[experiment.task])
     if wrong:
@@ -199,10 +209,10 @@ def main(argv: list[str] | None = None) -> None:
                 if values is None
                 else pd.DataFrame({"time": [f"t-{len(values) - index - 1}" for index in range(len(values))], "value": values})
             )
-            plot_forecast(args.experiment, history, table, args.plot)
+            plot_forecast(args.experiment, history, table, args.plot, args.history, params.dataset(experiment.dataset).value_column)
     else:
         changes = {key: getattr(args, key) for key in MODE_OPTIONS["generate"] if getattr(args, key) is not None}
-        for line in generate(args.experiment, experiment, dataclasses.replace(experiment.sample, **changes)):
+        for line in generate(args.experiment, experiment, sample_with(experiment.sample, changes)):
             print(line)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import math
 import re
 import tarfile
@@ -23,20 +24,26 @@ import numpy as np
 import pandas as pd
 
 from stages.io import PREPARED_DIR, RAW_DIR, PipelineError, exit_on_error, replace_directory, write_atomic, write_json, write_npz
-from stages.params import CorpusDataset, SeriesDataset, TextDataset, TextFoldersDataset, load_params
-from stages.series import MinMaxScaler, Transform, train_size
+from stages.params import CorpusDataset, Dataset, SeriesDataset, TextDataset, TextFoldersDataset, load_params
+from stages.series import SCALING_FILE, MinMaxScaler, Transform, train_size
 
 
-def read_table(path: Path, delimiter: str, quoting: str = "minimal") -> pd.DataFrame:
-    """Read a CSV/TSV as strings, turning every parser failure into one line naming the file."""
+def read_table(path: Path, delimiter: str, header: bool, quoting: str = "minimal", rows_span_lines: str = "error") -> pd.DataFrame:
+    """Read a CSV/TSV as strings, turning every parser failure into one line naming the file.
+
+    Without a header row the columns are named by position, "1" for the first. A stray quote
+    makes the parser read on to the next quote, merging rows without a word; unless
+    `rows_span_lines` allows values over several lines, a row that spans lines stops the stage
+    (or, with `warn`, is reported) naming the line where it starts."""
     try:
-        with open(path, "rb") as handle:
-            handle.read().decode("utf-8")
-        return pd.read_csv(
-            path,
+        text = path.read_bytes().decode("utf-8")
+        check_rows(path, text, delimiter, quoting, rows_span_lines)
+        frame = pd.read_csv(
+            io.StringIO(text),
             sep=delimiter,
             dtype=str,
             keep_default_na=False,
+            header=0 if header else None,
             quoting=csv.QUOTE_NONE if quoting == "none" else csv.QUOTE_MINIMAL,
         )
     except FileNotFoundError:
@@ -45,6 +52,30 @@ def read_table(path: Path, delimiter: str, quoting: str = "minimal") -> pd.DataF
         raise PipelineError(f"{path}: not valid UTF-8 at byte {error.start}") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
         raise PipelineError(f"{path}: cannot parse ({str(error).splitlines()[0]})") from None
+    if not header:
+        frame.columns = [str(position) for position in range(1, len(frame.columns) + 1)]
+    return frame
+
+
+def check_rows(path: Path, text: str, delimiter: str, quoting: str, rows_span_lines: str) -> None:
+    if rows_span_lines == "allow":
+        return
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quoting=csv.QUOTE_NONE if quoting == "none" else csv.QUOTE_MINIMAL)
+    line, spanning = 0, []
+    for row in reader:
+        if row and reader.line_num - line > 1:
+            spanning.append((line + 1, reader.line_num - line))
+        line = reader.line_num
+    if spanning:
+        first, lines = spanning[0]
+        message = (
+            f"{path}: line {first}: a quoted value runs over {lines} lines, so rows are merged "
+            f"({len(spanning)} such row(s)); a stray quote does this: set quoting: none, "
+            "or rows_span_lines: allow if values hold line breaks"
+        )
+        if rows_span_lines == "error":
+            raise PipelineError(message)
+        print(f"warning: {message}")
 
 
 def require_columns(frame: pd.DataFrame, path: Path, columns: list[str]) -> None:
@@ -55,7 +86,7 @@ def require_columns(frame: pd.DataFrame, path: Path, columns: list[str]) -> None
 
 def read_series(path: Path, dataset: SeriesDataset) -> tuple[np.ndarray, np.ndarray]:
     """Times (strings, or row numbers without a time column) and numeric values."""
-    frame = read_table(path, dataset.delimiter)
+    frame = read_table(path, dataset.delimiter, dataset.header)
     columns = [dataset.value_column] + ([dataset.time_column] if dataset.time_column else [])
     require_columns(frame, path, columns)
     text = frame[dataset.value_column].str.strip()
@@ -83,8 +114,14 @@ def read_series(path: Path, dataset: SeriesDataset) -> tuple[np.ndarray, np.ndar
     return times, values.to_numpy(dtype="float64")
 
 
-def prepare_series(name: str, dataset: SeriesDataset, folder: Path) -> str:
-    times, values = read_series(RAW_DIR / name / dataset.files[0].name, dataset)
+def raw_file(name: str, dataset: Dataset, download: str | None) -> Path:
+    """The downloaded file a dataset reads: its own download, or its source's (`download`, for a
+    dataset variant)."""
+    return RAW_DIR / (download or name) / dataset.files[0].name
+
+
+def prepare_series(name: str, dataset: SeriesDataset, folder: Path, download: str | None = None) -> str:
+    times, values = read_series(raw_file(name, dataset, download), dataset)
     size = train_size(len(values), dataset.train_fraction)
     if size < 3 or len(values) - size < 3:
         raise PipelineError(
@@ -105,7 +142,7 @@ def prepare_series(name: str, dataset: SeriesDataset, folder: Path) -> str:
     scaler = MinMaxScaler.fit(modelled[:size])
     write_npz(folder / "series.npz", time=times, values=values, scaled=scaler.transform(modelled))
     meta = {"minimum": scaler.minimum, "maximum": scaler.maximum, "train_size": size, "log": dataset.log, "difference": dataset.difference}
-    write_json(folder / "scaler.json", meta)
+    write_json(folder / SCALING_FILE, meta | {"seasonal_period": dataset.seasonal_period})
     return f"{len(values)} points, {size} train / {len(values) - size} test"
 
 
@@ -180,9 +217,9 @@ def write_texts(
     return f"{len(table)} texts, {len(classes)} classes, {sizes}"
 
 
-def prepare_texts(name: str, dataset: TextDataset, folder: Path) -> str:
-    path = RAW_DIR / name / dataset.files[0].name
-    frame = read_table(path, dataset.delimiter, dataset.quoting)
+def prepare_texts(name: str, dataset: TextDataset, folder: Path, download: str | None = None) -> str:
+    path = raw_file(name, dataset, download)
+    frame = read_table(path, dataset.delimiter, dataset.header, dataset.quoting, dataset.rows_span_lines)
     columns = [dataset.text_column, dataset.label_column] + ([dataset.group_column] if dataset.group_column else [])
     require_columns(frame, path, columns)
     texts, labels = frame[dataset.text_column], frame[dataset.label_column].str.strip()
@@ -202,6 +239,8 @@ def prepare_texts(name: str, dataset: TextDataset, folder: Path) -> str:
     if dataset.positive_class is not None:
         labels = labels.where(labels == dataset.positive_class, f"not {dataset.positive_class}")
     classes, label_index = index_labels(labels, path, dataset.label_column)
+    if dataset.class_names is not None:  # after indexing, so the class order is the labels' own
+        classes = [dict(zip(dataset.classes, dataset.class_names, strict=True))[label] for label in classes]
     keys = frame[dataset.group_column] if dataset.group_column else texts
     parts = split_texts(name, texts, label_index, keys, dataset)
     return write_texts(name, folder, parts, classes, label_index, texts, dataset)
@@ -238,9 +277,9 @@ def read_text_folders(path: Path, dataset: TextFoldersDataset) -> list[tuple[str
     return rows
 
 
-def prepare_text_folders(name: str, dataset: TextFoldersDataset, folder: Path) -> str:
+def prepare_text_folders(name: str, dataset: TextFoldersDataset, folder: Path, download: str | None = None) -> str:
     """Read the review archive once into one table; validation is carved from train."""
-    path = RAW_DIR / name / dataset.files[0].name
+    path = raw_file(name, dataset, download)
     rows = read_text_folders(path, dataset)
     table = pd.DataFrame(rows, columns=["split", "label", "text"])
     classes, label_index = index_labels(table.label, path, "label folder")
@@ -268,8 +307,11 @@ def read_corpus_lines(path: Path, dataset: CorpusDataset) -> list[str]:
     return [line.rstrip() for line in lines if line.strip()]
 
 
-def prepare_corpus(name: str, dataset: CorpusDataset, folder: Path) -> str:
-    lines = read_corpus_lines(RAW_DIR / name / dataset.files[0].name, dataset)
+def prepare_corpus(name: str, dataset: CorpusDataset, folder: Path, download: str | None = None) -> str:
+    """The last documents held out. With `headings: separators` a document's first line (a
+    chapter or poem heading) only separates documents, and the lines before the first document
+    (a book's title block, contents and credits) are dropped: neither is text to learn from."""
+    lines = read_corpus_lines(raw_file(name, dataset, download), dataset)
     if dataset.document_pattern:
         pattern = re.compile(dataset.document_pattern)
         starts = [number for number, line in enumerate(lines) if pattern.match(line)] or [0]
@@ -280,8 +322,13 @@ def prepare_corpus(name: str, dataset: CorpusDataset, folder: Path) -> str:
         fraction = dataset.validation_fraction
         raise PipelineError(f"datasets.{name}: {len(starts)} documents are too few to hold out validation_fraction {fraction}")
     boundary = starts[len(starts) - held_out]
-    write_json(folder / "corpus.json", {"train": lines[:boundary], "validation": lines[boundary:]})
-    return f"{len(starts)} documents, {boundary} train lines / {len(lines) - boundary} validation lines"
+    train, validation = lines[:boundary], lines[boundary:]
+    if dataset.headings == "separators":
+        headings = set(starts)
+        train = [line for number, line in enumerate(lines[starts[0] : boundary], starts[0]) if number not in headings]
+        validation = [line for number, line in enumerate(validation, boundary) if number not in headings]
+    write_json(folder / "corpus.json", {"train": train, "validation": validation})
+    return f"{len(starts)} documents, {len(train)} train lines / {len(validation)} validation lines"
 
 
 PREPARERS = {"series": prepare_series, "text": prepare_texts, "text_folders": prepare_text_folders, "corpus": prepare_corpus}
@@ -292,9 +339,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("dataset")
     args = parser.parse_args(argv)
-    dataset = load_params(only=args.dataset).dataset(args.dataset)
+    params = load_params(only=args.dataset)
+    dataset, download = params.dataset(args.dataset), params.download_of(args.dataset)
     prepare = PREPARERS[dataset.kind]
-    summary = replace_directory(PREPARED_DIR / args.dataset, lambda folder: prepare(args.dataset, dataset, folder))
+    summary = replace_directory(PREPARED_DIR / args.dataset, lambda folder: prepare(args.dataset, dataset, folder, download))
     print(f"preprocess@{args.dataset}: {summary}")
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
 from stages.io import PREPARED_DIR, PipelineError, read_json
+
+SCALING_FILE = "scaler.json"
 
 
 @dataclass(frozen=True)
@@ -124,22 +127,37 @@ class Transform:
 
 
 @dataclass(frozen=True)
+class Scaling:
+    """Original values <-> what the model reads. Saved beside the prepared series and with every
+    forecast model, so a model forecasts from its own folder."""
+
+    scaler: MinMaxScaler
+    transform: Transform
+
+    def scale(self, values: np.ndarray) -> np.ndarray:
+        return self.scaler.transform(self.transform.forward(values))
+
+    def to_original(self, scaled: np.ndarray, target_index: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Model outputs for `target_index` -> original units (`values`: the series they continue)."""
+        return self.transform.inverse(self.scaler.inverse(scaled), values, target_index)
+
+
+def read_scaling(path: Path) -> Scaling:
+    meta = read_json(path)
+    return Scaling(MinMaxScaler(meta["minimum"], meta["maximum"]), Transform(meta["log"], meta["difference"]))
+
+
+@dataclass(frozen=True)
 class PreparedSeries:
     time: np.ndarray
     values: np.ndarray  # original units
     scaled: np.ndarray  # transformed, then scaled; NaN where the transform is undefined
-    scaler: MinMaxScaler
-    transform: Transform
+    scaling: Scaling
     train_size: int
+    seasonal_period: int
 
-    def scale(self, values: np.ndarray) -> np.ndarray:
-        """Original values -> what the model reads, with this series' transform and scaler."""
-        return self.scaler.transform(self.transform.forward(values))
-
-    def to_original(self, scaled: np.ndarray, target_index: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
-        """Model outputs for `target_index` -> original units (`values`: the series they continue)."""
-        history = self.values if values is None else values
-        return self.transform.inverse(self.scaler.inverse(scaled), history, target_index)
+    def to_original(self, scaled: np.ndarray, target_index: np.ndarray) -> np.ndarray:
+        return self.scaling.to_original(scaled, target_index, self.values)
 
 
 def load_prepared_series(dataset: str) -> PreparedSeries:
@@ -147,9 +165,10 @@ def load_prepared_series(dataset: str) -> PreparedSeries:
     folder = PREPARED_DIR / dataset
     try:
         arrays = np.load(folder / "series.npz")
-        meta = read_json(folder / "scaler.json")
+        meta = read_json(folder / SCALING_FILE)
     except FileNotFoundError:
         raise PipelineError(f"{folder}: not prepared yet (run: dvc repro preprocess@{dataset})") from None
-    scaler = MinMaxScaler(meta["minimum"], meta["maximum"])
-    transform = Transform(meta["log"], meta["difference"])
-    return PreparedSeries(arrays["time"], arrays["values"], arrays["scaled"], scaler, transform, int(meta["train_size"]))
+    scaling = read_scaling(folder / SCALING_FILE)
+    return PreparedSeries(
+        arrays["time"], arrays["values"], arrays["scaled"], scaling, int(meta["train_size"]), int(meta["seasonal_period"])
+    )

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -108,3 +108,54 @@ def pad(
             else:
                 padded[row, -len(kept) :] = kept
     return padded
+
+
+def length_batches(sequences: list[list[int]], targets: np.ndarray, batch_size: int, seed: int, chunk_batches: int = 32) -> Any:
+    """Training batches of similar length, each right-padded only to its own longest sequence.
+
+    Each epoch shuffles with a seeded generator, sorts within chunks of `chunk_batches` batches
+    (so batches stay varied) and shuffles the batch order: far fewer padded steps than padding
+    everything to one length, and with a masking Embedding the same function of the data.
+    """
+    from stages.backend import tf  # here, so reading text needs no TensorFlow
+
+    lengths = np.array([len(sequence) for sequence in sequences])
+    rng = np.random.default_rng(seed)
+
+    def epoch():
+        order = rng.permutation(len(sequences))
+        chunk = batch_size * chunk_batches
+        batches = []
+        for start in range(0, len(order), chunk):
+            part = order[start : start + chunk]
+            part = part[np.argsort(lengths[part], kind="stable")]
+            batches += [part[index : index + batch_size] for index in range(0, len(part), batch_size)]
+        for batch in (batches[index] for index in rng.permutation(len(batches))):
+            yield pad_batch([sequences[row] for row in batch]), targets[batch]
+
+    signature = (tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None, *targets.shape[1:]), tf.as_dtype(targets.dtype)))
+    chunk = batch_size * chunk_batches
+    count = sum(-(-min(chunk, len(sequences) - start) // batch_size) for start in range(0, len(sequences), chunk))
+    dataset = tf.data.Dataset.from_generator(epoch, output_signature=signature)
+    return dataset.apply(tf.data.experimental.assert_cardinality(count)).prefetch(2)
+
+
+def pad_batch(sequences: list[list[int]]) -> np.ndarray:
+    """Right-pad to the longest sequence of the batch (at least one step, all-padding rows included)."""
+    length = max(1, max(len(sequence) for sequence in sequences))
+    padded = np.zeros((len(sequences), length), dtype="int32")
+    for row, sequence in enumerate(sequences):
+        padded[row, : len(sequence)] = sequence
+    return padded
+
+
+def predict_by_length(model: Any, sequences: list[list[int]], batch_size: int = 256) -> np.ndarray:
+    """Model outputs in input order, computed over length-sorted, right-padded batches."""
+    order = np.argsort([len(sequence) for sequence in sequences], kind="stable")
+    outputs = [
+        np.asarray(model.predict_on_batch(pad_batch([sequences[row] for row in order[start : start + batch_size]])))
+        for start in range(0, len(order), batch_size)
+    ]
+    result = np.empty((len(sequences), outputs[0].shape[1]), dtype="float32")
+    result[order] = np.concatenate(outputs)
+    return result

@@ -5,7 +5,6 @@ per-epoch loss to plots/learning/<experiment>.csv. The work is done by the task'
 from __future__ import annotations
 
 import argparse
-import importlib
 
 from stages.io import MODELS_DIR, PLOTS_DIR, exit_on_error, replace_directory, write_atomic
 from stages.params import load_params
@@ -16,13 +15,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("experiment")
     args = parser.parse_args(argv)
-    params = load_params(only=args.experiment)
-    experiment = params.experiment(args.experiment)
-    task = importlib.import_module(f"stages.{experiment.task}")
-    curves = replace_directory(
-        MODELS_DIR / args.experiment,
-        lambda folder: task.train(args.experiment, experiment, params.dataset(experiment.dataset), folder),
-    )
+    experiment = load_params(only=args.experiment).experiment(args.experiment)
+    from stages.tasks import TASKS  # TensorFlow loads here, after the arguments and params are checked
+
+    task = TASKS[experiment.task]
+    curves = replace_directory(MODELS_DIR / args.experiment, lambda folder: task.train(args.experiment, experiment, folder))
     write_atomic(PLOTS_DIR / "learning" / f"{args.experiment}.csv", lambda path: curves.to_csv(path, index=False))
 
 

@@ -3,12 +3,15 @@ scratch project folder to run stages in."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,7 +22,15 @@ def _find_mirror() -> Path | None:
 
 
 MIRROR = _find_mirror()  # resolved once, before any test changes the working directory
-PROJECT_FILES = ["dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", ".dvc/config", ".dvc/.gitignore"]
+PROJECT_FILES = [
+    "dvc.yaml",
+    "params.yaml",
+    ".dvcignore",
+    ".gitignore",
+    ".dvc/config",
+    ".dvc/.gitignore",
+    ".dvc/plots/confusion_counts.json",
+]
 
 
 def mirror_path() -> Path | None:
@@ -157,7 +168,8 @@ def git(arguments: list[str], cwd: Path) -> str:
 
 def reduced_clone(target: Path, experiments: list[str] | None = None) -> Path:
     """This checkout's working tree as a fresh git repository with one commit, on the reduced
-    settings of ci/reduced.yaml (2 epochs, one seed), optionally with only `experiments`."""
+    settings of ci/reduced.yaml (2 epochs, one seed), optionally with only `experiments` (and the
+    datasets they read)."""
     import yaml
 
     from scripts.pr_report import PROFILE, apply_profile
@@ -168,10 +180,31 @@ def reduced_clone(target: Path, experiments: list[str] | None = None) -> Path:
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(ROOT / name, target / name)
     params = apply_profile(yaml.safe_load((target / "params.yaml").read_text()), yaml.safe_load((ROOT / PROFILE).read_text()))
-    if experiments is not None:
+    if experiments is not None:  # and only the datasets they read, so a plain `dvc repro` fetches nothing else
         params["experiments"] = {name: params["experiments"][name] for name in experiments}
+        used = {experiment["dataset"] for experiment in params["experiments"].values()}
+        params["dataset_variants"] = {name: entry for name, entry in params["dataset_variants"].items() if name in used}
+        used |= {entry["source"] for entry in params["dataset_variants"].values()}
+        params["datasets"] = {name: entry for name, entry in params["datasets"].items() if name in used}
     (target / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     git(["init", "-q"], target)
     git(["add", "-A"], target)
     git(["commit", "-q", "-m", "reduced"], target)
     return target
+
+
+def with_defaults(section: str, kind: str, **entry: Any) -> Any:
+    """A dataset (`section` "datasets", `kind` its kind) or an experiment ("experiments", its task)
+    built from `entry` over params.yaml's defaults, as stages.params builds every entry; values may
+    be dataclasses (a SourceFile) or mappings (an experiment's `encoding`)."""
+    from stages.params import DATASET_KINDS, EXPERIMENT_TASKS, build
+
+    def plain(value: Any) -> Any:
+        if dataclasses.is_dataclass(value):
+            return dataclasses.asdict(value)
+        return [plain(item) for item in value] if isinstance(value, list) else value
+
+    defaults = yaml.safe_load((ROOT / "params.yaml").read_text())["defaults"][section][kind]
+    selector, cls = ("kind", DATASET_KINDS[kind]) if section == "datasets" else ("task", EXPERIMENT_TASKS[kind])
+    data = {selector: kind} | {key: plain(value) for key, value in entry.items()}
+    return build(cls, data, f"{section}.toy", defaults, f"defaults.{section}.{kind}")

@@ -14,6 +14,7 @@ from stages import download
 from stages.io import PipelineError, read_json
 from stages.params import Alternative, SourceFile, TextFoldersDataset
 from stages.preprocess import prepare_text_folders
+from tests.conftest import with_defaults
 
 REVIEWS = {
     ("train", "pos"): ["A great film.<br />Loved it", "Wonderful acting", "Great fun", "A joy", "Superb", "Lovely"],
@@ -66,7 +67,7 @@ def test_a_mirror_alternative_with_its_own_checksum_is_accepted(tmp_path: Path):
 
 def dataset() -> TextFoldersDataset:
     source = SourceFile(name="reviews.tar.gz", url="https://example.invalid/reviews.tar.gz", sha256="0" * 64)
-    return TextFoldersDataset(kind="text_folders", files=[source], root="aclImdb", labels=["neg", "pos"], validation_fraction=0.25)
+    return with_defaults("datasets", "text_folders", files=[source], root="aclImdb", labels=["neg", "pos"], validation_fraction=0.25)
 
 
 def test_review_folders_become_one_table_with_validation_carved_from_train(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

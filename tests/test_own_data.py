@@ -88,6 +88,7 @@ def own_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "end_marker": "=== END",
         },
     }
+    params["dataset_variants"] = {}
     small_network = {"embedding_dim": 8, "units": 8}
     params["experiments"] = {
         "visits-lstm": {"task": "forecast", "dataset": "visits", "look_back": 7, "framing": "features", "units": [4]}

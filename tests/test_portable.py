@@ -1,5 +1,6 @@
-"""Same numbers on another CPU: stages.backend pins oneDNN's instruction set (AVX2), so a run
-gives the same bytes whatever the CPU offers above that and however many threads it uses.
+"""Same numbers on another CPU: stages.backend pins oneDNN (its operations on, its instruction
+set at AVX2), so a run gives the same bytes whatever the CPU offers above that, however many
+threads it uses and whatever the environment asks of oneDNN.
 
 Each case trains a small text model (Embedding -> SimpleRNN(128) -> Dense over a 2,000-word
 vocabulary, the shape of alice-simplernn) in its own process, as a stage would, and prints a
@@ -31,20 +32,32 @@ print(hashlib.sha256(model.predict(words[:200, :10], verbose=0).tobytes()).hexdi
 
 
 def digest(**environment: str) -> str:
-    clean = {key: value for key, value in os.environ.items() if key not in ("ONEDNN_MAX_CPU_ISA", "TF_NUM_INTRAOP_THREADS")}
+    settings = ("ONEDNN_MAX_CPU_ISA", "TF_NUM_INTRAOP_THREADS", "TF_ENABLE_ONEDNN_OPTS", "PIN_ONEDNN")
+    clean = {key: value for key, value in os.environ.items() if key not in settings}
     result = subprocess.run([sys.executable, "-c", TRAIN], cwd=ROOT, env=clean | environment, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout.strip()
 
 
-def test_pinned_runs_are_identical_across_instruction_sets_and_threads():
-    pinned = digest()
-    assert digest(TF_NUM_INTRAOP_THREADS="1") == pinned
-    assert digest(ONEDNN_MAX_CPU_ISA="AVX2") == pinned  # what a CPU offering only AVX2 runs
-    assert digest(ONEDNN_MAX_CPU_ISA="AVX2", TF_NUM_INTRAOP_THREADS="1") == pinned
+SETTINGS = [
+    {"ONEDNN_MAX_CPU_ISA": "AVX2", "TF_NUM_INTRAOP_THREADS": "1"},  # what a CPU offering only AVX2 runs, one thread
+    {"TF_ENABLE_ONEDNN_OPTS": "0", "TF_NUM_INTRAOP_THREADS": "1"},  # TensorFlow's default on some platforms
+]
+
+
+@pytest.fixture(scope="module")
+def pinned() -> str:
+    return digest()
+
+
+def test_pinned_runs_are_identical_across_instruction_sets_threads_and_onednn_settings(pinned: str):
+    assert [digest(**setting) for setting in SETTINGS] == [pinned] * len(SETTINGS)
 
 
 @pytest.mark.skipif("avx512f" not in Path("/proc/cpuinfo").read_text(), reason="this CPU offers nothing above AVX2")
-def test_without_the_pin_this_cpu_computes_differently():
-    """What the pin is for: left free, oneDNN uses AVX-512 here and the bytes change."""
-    assert digest(ONEDNN_MAX_CPU_ISA="ALL") != digest()
+def test_without_the_pin_this_cpu_computes_differently(pinned: str):
+    """What the pin is for: left free, oneDNN uses AVX-512 here and the bytes change, and they
+    change again with its operations off."""
+    free = digest(PIN_ONEDNN="0")
+    assert free != pinned
+    assert digest(PIN_ONEDNN="0", TF_ENABLE_ONEDNN_OPTS="0") not in (free, pinned)

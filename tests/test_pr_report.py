@@ -79,6 +79,16 @@ def test_reduced_run_compares_both_sides_under_the_same_reduction(repository: Pa
     assert subprocess.run(["git", "worktree", "list"], cwd=repository, capture_output=True, text=True).stdout.count("\n") == 1
 
 
+def test_a_revision_reported_once_is_not_reproduced_again(repository: Path):
+    first = report(repository, "HEAD~1", "HEAD")
+    (repository / "metrics" / "toy.json").write_text("{}")  # the workspace plays no part
+    second = report(repository, "HEAD~1", "HEAD")
+    assert "evaluate" in section(first, "Stages run for base")
+    for side in ("base", "head"):
+        assert "kept from an earlier report" in section(second, f"Stages run for {side}")
+    assert section(second, "Metrics changed") == section(first, "Metrics changed")
+
+
 def test_profile_reduces_every_experiment_and_every_text_dataset():
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     reduced = apply_profile(yaml.safe_load((ROOT / "params.yaml").read_text()), yaml.safe_load((ROOT / PROFILE).read_text()))
@@ -108,6 +118,8 @@ def test_pull_request_workflow_runs_the_ci_check_and_keeps_secrets_in_their_step
     steps = pull_request["jobs"]["report"]["steps"]
     commands = " ".join(step.get("run", "") for step in steps)
     assert "bash ci/check.sh" in commands and "bash ci/check.sh" in (ROOT / ".ci" / "run").read_text()
+    check = next(step["run"] for step in steps if "ci/check.sh" in step.get("run", ""))
+    assert "REQUIRE_DATA_MIRROR=1" in check and "dvc repro download" in commands.split(check)[0]  # data first, tests required
     assert "scripts/pr_report.py" in commands and "--out pr-report" in commands and "pr-report/report.md" in commands
     assert "unzip -o mirror/rotten/train.tsv.zip" in commands  # the competition zip holds train.tsv.zip
     job_environment = " ".join(pull_request["jobs"]["report"].get("env", {}).values())

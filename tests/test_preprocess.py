@@ -4,13 +4,14 @@ import pytest
 from stages.io import PipelineError
 from stages.params import SeriesDataset, SourceFile
 from stages.preprocess import prepare_series
+from tests.conftest import with_defaults
 
 SOURCE = SourceFile(name="series.csv", url="https://example.invalid/series.csv", sha256="0" * 64)
 
 
 def dataset(**changes) -> SeriesDataset:
-    options = {"kind": "series", "files": [SOURCE], "value_column": "Passengers", "time_column": "Month", "seasonal_period": 2}
-    return SeriesDataset(**(options | changes))
+    options = {"files": [SOURCE], "value_column": "Passengers", "time_column": "Month", "seasonal_period": 2}
+    return with_defaults("datasets", "series", **(options | changes))
 
 
 def write_raw(workdir, text: str, newline: str = "\n") -> None:

@@ -21,7 +21,7 @@ def test_a_queued_sweep_runs_every_value(tmp_path: Path):
         pytest.skip("no data mirror: set DATA_MIRROR or place the mirror at ../shared/data")
     project = reduced_clone(tmp_path / "project", [EXPERIMENT])
     environment = os.environ | {"DATA_MIRROR": str(mirror)}
-    sweep = ["-S", f"experiments.{EXPERIMENT}.epochs=1,2,3", f"evaluate@{EXPERIMENT}"]
+    sweep = ["-S", f"++experiments.{EXPERIMENT}.epochs=1,2,3", f"evaluate@{EXPERIMENT}"]
     run(["dvc", "exp", "run", "--queue", *sweep], project, env=environment)
     run(["dvc", "queue", "start", "--jobs", "2"], project, env=environment)
     deadline = time.monotonic() + 600

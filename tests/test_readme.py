@@ -9,13 +9,16 @@ minutes, and what is checked is that every command works, not its figures."""
 import os
 import re
 import subprocess
+import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import ROOT, mirror_path, reduced_clone
 
 README = ROOT / "README.md"
+OWN_DATA = ROOT / "docs" / "own-data.md"
 
 
 def readme_commands() -> list[str]:
@@ -48,3 +51,27 @@ def test_readme_commands_run_as_written(project: Path):
             continue
         result = subprocess.run(["bash", "-c", command], cwd=project, env=environment, capture_output=True, text=True)
         assert result.returncode == 0, f"README command failed: {command}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+
+
+def test_own_data_walkthroughs_run_as_written(project: Path):
+    """docs/own-data.md, which the README's own-data section points to, as a user follows it:
+    each bash block run as one script, each YAML entry pasted under the section its first line
+    names (then reduced by ci/reduced.yaml, as the rest of this clone), and every checksum the
+    page quotes is the one `sha256sum` prints."""
+    environment = os.environ | {"DATA_MIRROR": str(mirror_path())}
+    blocks = re.findall(r"```(bash|yaml)\n(.*?)```", OWN_DATA.read_text(encoding="utf-8"), flags=re.DOTALL)
+    assert [language for language, _ in blocks].count("yaml") == 7
+    for language, block in blocks:
+        if language == "yaml":
+            section = re.search(r"# under (datasets|dataset_variants|experiments):", block).group(1)
+            (name, entry), *_ = yaml.safe_load(textwrap.dedent(block)).items()
+            params = yaml.safe_load((project / "params.yaml").read_text())
+            profile = yaml.safe_load((ROOT / "ci" / "reduced.yaml").read_text())
+            reduced = profile["experiments"] if section == "experiments" else profile["datasets"].get(entry["kind"], {})
+            params[section][name] = entry | reduced
+            (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+            continue
+        result = subprocess.run(["bash", "-e", "-c", block], cwd=project, env=environment, capture_output=True, text=True)
+        assert result.returncode == 0, f"docs/own-data.md block failed:\n{block}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+        for digest, path in re.findall(r"^([0-9a-f]{64})  (\S+)$", result.stdout, flags=re.MULTILINE):
+            assert re.search(rf"sha256sum {re.escape(path)}\s+# {digest}", block), (path, digest)

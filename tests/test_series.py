@@ -95,7 +95,7 @@ def test_preprocess_fits_the_scaler_on_the_training_part_only(airline_raw, workd
     prepare_series("airline", dataset, workdir / "data" / "prepared" / "airline")
     series = load_prepared_series("airline")
     assert series.train_size == 96 and len(series.values) == 144
-    assert (series.scaler.minimum, series.scaler.maximum) == (104.0, 413.0)
+    assert (series.scaling.scaler.minimum, series.scaling.scaler.maximum) == (104.0, 413.0)
     assert series.values.max() == 622.0 and series.scaled.max() > 1.0
     assert series.scaled[:96].min() == 0.0 and series.scaled[:96].max() == 1.0
     assert list(series.time[:2]) == ["1949-01", "1949-02"] and series.values[0] == 112.0
@@ -144,13 +144,14 @@ def test_seasonal_dataset_scales_the_training_changes_and_inverts_to_passengers(
 
 
 def test_log_of_a_non_positive_value_is_a_clear_error(workdir):
-    from stages.params import SeriesDataset, SourceFile
+    from stages.params import SourceFile
+    from tests.conftest import with_defaults
 
     folder = workdir / "data" / "raw" / "counts"
     folder.mkdir(parents=True)
     (folder / "counts.csv").write_text("value\n" + "\n".join(["5", "3", "0", "4", "6", "7"]) + "\n")
     source = SourceFile("counts.csv", "file:counts.csv", "0" * 64)
-    dataset = SeriesDataset("series", [source], "value", train_fraction=0.5, log=True)
+    dataset = with_defaults("datasets", "series", files=[source], value_column="value", train_fraction=0.5, log=True)
     with pytest.raises(PipelineError, match=r"datasets.counts.log: needs positive values, row 3 is 0"):
         prepare_series("counts", dataset, workdir / "data" / "prepared" / "counts")
     assert not (workdir / "data" / "prepared" / "counts" / "series.npz").exists()

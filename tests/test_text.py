@@ -3,14 +3,26 @@ import pytest
 
 from stages.generate import make_sequences
 from stages.io import PipelineError
-from stages.params import TextEncoding
 from stages.text import OOV, Vocabulary, english_stopwords, normalise, pad, tokenize_all
+from tests.conftest import with_defaults
 
 
 def test_stopwords_come_from_the_mirrors_nltk_list(stopwords_raw):
     stopwords = english_stopwords()
     assert {"the", "and", "of", "is"} <= stopwords and "chancellor" not in stopwords
-    tokens = tokenize_all(["The Chancellor raised THE rates, again!"], TextEncoding(remove_stopwords=True))
+    tokens = tokenize_all(
+        ["The Chancellor raised THE rates, again!"],
+        with_defaults(
+            "experiments",
+            "classify",
+            dataset="toy",
+            network={"embedding_dim": 1, "units": 1},
+            max_length=1,
+            epochs=1,
+            batch_size=1,
+            encoding={"remove_stopwords": True},
+        ).encoding,
+    )
     assert tokens == [["chancellor", "raised", "rates"]]
 
 

@@ -11,19 +11,11 @@ import tensorflow as tf
 
 from stages import classify, generate, models
 from stages.io import PipelineError, read_json
-from stages.params import (
-    ClassifyExperiment,
-    CorpusDataset,
-    GenerateExperiment,
-    RecurrentNetwork,
-    Sample,
-    SourceFile,
-    TextDataset,
-    TextEncoding,
-)
+from stages.params import ClassifyExperiment, CorpusDataset, SourceFile, TextDataset
 from stages.predict import classify_texts
 from stages.preprocess import prepare_corpus, prepare_texts
 from stages.text import Vocabulary
+from tests.conftest import with_defaults
 
 SOURCE = SourceFile(name="texts.csv", url="https://example.invalid/texts.csv", sha256="0" * 64)
 TOPICS = {"sport": ["goal", "match", "team", "coach", "league"], "money": ["bank", "rates", "profit", "market", "shares"]}
@@ -46,21 +38,22 @@ def toy_texts(count: int = 120) -> pd.DataFrame:
 
 
 def text_dataset(**changes) -> TextDataset:
-    return TextDataset(**({"kind": "text", "files": [SOURCE], "text_column": "text", "label_column": "category"} | changes))
+    return with_defaults("datasets", "text", **({"files": [SOURCE], "text_column": "text", "label_column": "category"} | changes))
 
 
 def classifier(**changes) -> ClassifyExperiment:
     options = {
-        "task": "classify",
         "dataset": "toy",
-        "encoding": TextEncoding(vocab_size=20),
-        "network": RecurrentNetwork(embedding_dim=8, units=4),
+        "encoding": {"vocab_size": 20},
+        "network": {"embedding_dim": 8, "units": 4},
         "max_length": 8,
         "epochs": 2,
         "batch_size": 16,
         "seeds": [1],
+        "batching": "padded",
+        "truncating": "post",
     }
-    return ClassifyExperiment(**(options | changes))
+    return with_defaults("experiments", "classify", **(options | changes))
 
 
 @pytest.fixture
@@ -91,10 +84,10 @@ def test_ordered_split_takes_the_parts_in_file_order(workdir):
 
 
 def test_vocabulary_comes_from_the_training_split_only(toy):
-    experiment = classifier(encoding=TextEncoding(vocab_size=None))
+    experiment = classifier(encoding={"vocab_size": None})
     folder = toy / "models" / "toy"
     folder.mkdir(parents=True)
-    classify.train("toy", experiment, text_dataset(), folder)
+    classify.train("toy", experiment, folder)
     words = set(read_json(folder / "vocabulary.json")["words"])
     table, _ = classify.load_texts("toy")
     for split, rows in table.groupby("split"):
@@ -106,22 +99,24 @@ def test_evaluate_reports_network_and_baselines(toy, monkeypatch):
     experiment = classifier()
     folder = toy / "models" / "toy"
     folder.mkdir(parents=True)
-    classify.train("toy", experiment, text_dataset(), folder)
-    classify.evaluate("toy", experiment, text_dataset())
+    classify.train("toy", experiment, folder)
+    classify.evaluate("toy", experiment)
     metrics = read_json(toy / "metrics" / "toy.json")
     assert metrics["tfidf_logreg_accuracy"] == 1.0
     assert metrics["majority_accuracy"] == pytest.approx(0.5, abs=0.1)
     assert 0 <= metrics["accuracy"] <= 1 and metrics["seeds"] == 1
     confusion = pd.read_csv(toy / "plots" / "classify" / "toy.csv")
-    assert len(confusion) == metrics["test_size"] and set(confusion.actual) == {"money", "sport"}
+    assert len(confusion) == 4 and confusion["count"].sum() == metrics["test_size"] and set(confusion.actual) == {"money", "sport"}
+    correct = confusion.loc[confusion.actual == confusion.predicted, "count"].sum()
+    assert correct / metrics["test_size"] == pytest.approx(metrics["ensemble_accuracy"])  # the served model's confusion
 
 
 def test_ensemble_accuracy_is_that_of_the_model_predict_serves(toy):
     experiment = classifier(seeds=[1, 2], epochs=1)
     folder = toy / "models" / "toy"
     folder.mkdir(parents=True)
-    classify.train("toy", experiment, text_dataset(), folder)
-    classify.evaluate("toy", experiment, text_dataset())
+    classify.train("toy", experiment, folder)
+    classify.evaluate("toy", experiment)
     metrics = read_json(toy / "metrics" / "toy.json")
     table, classes = classify.load_texts("toy")
     test = table[table.split == "test"]
@@ -165,7 +160,7 @@ RHYMES = "\n".join(f"TITLE {number}\n\n    the cat sat on the mat {number}\n    
 
 
 def corpus_dataset(**changes) -> CorpusDataset:
-    return CorpusDataset(**({"kind": "corpus", "files": [CORPUS], "document_pattern": r"^\S"} | changes))
+    return with_defaults("datasets", "corpus", **({"files": [CORPUS], "document_pattern": r"^\S"} | changes))
 
 
 def test_corpus_holds_out_whole_documents_and_strips_markers(workdir):
@@ -177,6 +172,53 @@ def test_corpus_holds_out_whole_documents_and_strips_markers(workdir):
     assert corpus["validation"][0] == "TITLE 8" and "licence" not in " ".join(corpus["train"] + corpus["validation"])
 
 
+def test_gutenberg_headings_separate_poems_and_front_matter_is_dropped(workdir):
+    poems = "".join(
+        f"{numeral}.\n\n    the moon is bright {numeral.lower()}\n    over the quiet sea\n\n" for numeral in ["I", "II", "III", "IV", "V"]
+    )
+    front = "Produced by A. Volunteer and the Online Distributed Proofreading Team\n\nSONGS OF THE SEA\n\nBY A POET\n\nCONTENTS\n"
+    text = "licence\n*** START OF THE PROJECT GUTENBERG EBOOK ***\n" + front + poems + "*** END OF THE PROJECT GUTENBERG EBOOK ***\n"
+    write_raw(workdir, "rhymes.txt", text.encode())
+    dataset = corpus_dataset(
+        start_marker="*** START OF",
+        end_marker="*** END OF",
+        document_pattern=r"^[IVXLC]+\.$",
+        headings="separators",
+        validation_fraction=0.2,
+    )
+    assert prepare_corpus("toy", dataset, workdir / "out") == "5 documents, 8 train lines / 2 validation lines"
+    corpus = read_json(workdir / "out" / "corpus.json")
+    assert corpus["validation"] == ["    the moon is bright v", "    over the quiet sea"]
+    words = " ".join(corpus["train"])
+    assert not any(leak in words for leak in ("Produced", "SONGS", "CONTENTS", "II.")) and "bright iv" in words
+    with pytest.raises(PipelineError, match=r"datasets\.toy\.headings: separators needs a document_pattern"):
+        with_defaults("datasets", "corpus", files=[CORPUS], headings="separators")
+
+
+def test_headerless_table_has_columns_by_position(workdir):
+    rows = [f'{"spam" if index % 3 == 0 else "ham"}\tmessage number {index}, "quoted" here' for index in range(40)]
+    write_raw(workdir, "texts.csv", ("\n".join(rows) + "\n").encode())
+    dataset = text_dataset(header=False, delimiter="\t", label_column="1", text_column="2", quoting="none")
+    assert prepare_texts("toy", dataset, workdir / "out").startswith("40 texts, 2 classes")
+
+
+@pytest.mark.parametrize("rows_span_lines", ["error", "warn"])
+def test_a_stray_quote_that_merges_rows_is_named(workdir, capsys, rows_span_lines: str):
+    rows = [f"{'spam' if index % 3 == 0 else 'ham'}\tmessage number {index}" for index in range(40)]
+    rows[6] = 'ham\t"Quoted start of a message that never closes'
+    rows[9] = 'ham\tand a closing quote" much later'
+    write_raw(workdir, "texts.csv", ("\n".join(rows) + "\n").encode())
+    dataset = text_dataset(header=False, delimiter="\t", label_column="1", text_column="2", rows_span_lines=rows_span_lines)
+    message = r"texts.csv: line 7: a quoted value runs over 4 lines, so rows are merged \(1 such row\(s\)\)"
+    if rows_span_lines == "error":
+        with pytest.raises(PipelineError, match=message):
+            prepare_texts("toy", dataset, workdir / "out")
+        assert not (workdir / "out").exists()
+    else:
+        assert prepare_texts("toy", dataset, workdir / "out").startswith("37 texts")
+        assert "warning: " in capsys.readouterr().out
+
+
 def test_corpus_too_small_for_the_split_is_an_error(workdir):
     write_raw(workdir, "rhymes.txt", b"ONE TITLE\n    one line\n")
     with pytest.raises(PipelineError, match=r"datasets.toy: 1 documents are too few to hold out validation_fraction 0.1"):
@@ -186,18 +228,18 @@ def test_corpus_too_small_for_the_split_is_an_error(workdir):
 def test_generation_with_a_fixed_seed_is_identical_twice(workdir):
     write_raw(workdir, "rhymes.txt", RHYMES.encode())
     prepare_corpus("toy", corpus_dataset(), workdir / "data" / "prepared" / "toy")
-    experiment = GenerateExperiment(
-        task="generate",
+    experiment = with_defaults(
+        "experiments",
+        "generate",
         dataset="toy",
-        encoding=TextEncoding(),
-        network=RecurrentNetwork(embedding_dim=8, units=8, bidirectional=True),
-        sample=Sample(seed_text="the cat", lines=2, words=5, temperature=0.8, seed=3),
+        network={"embedding_dim": 8, "units": 8, "bidirectional": True},
+        sample={"seed_text": "the cat", "lines": 2, "words": 5, "temperature": 0.8, "seed": 3},
         epochs=2,
         seeds=[1],
     )
     folder = workdir / "models" / "toy"
     folder.mkdir(parents=True)
-    generate.train("toy", experiment, corpus_dataset(), folder)
+    generate.train("toy", experiment, folder)
     model = models.load_seed_models("toy", [1])[1]
     vocabulary = Vocabulary.load(folder / "vocabulary.json")
     first = generate.generate_text(model, experiment, vocabulary, experiment.sample)
@@ -205,9 +247,10 @@ def test_generation_with_a_fixed_seed_is_identical_twice(workdir):
     assert len(first) == 2 and all(len(line.split()) == 5 for line in first)
     greedy = dataclasses.replace(experiment.sample, temperature=0.0)
     assert generate.generate_text(model, experiment, vocabulary, greedy) == generate.generate_text(model, experiment, vocabulary, greedy)
-    generate.evaluate("toy", experiment, corpus_dataset())
+    generate.evaluate("toy", experiment)
     metrics = read_json(workdir / "metrics" / "toy.json")
     assert metrics["perplexity"] > 1 and 0 <= metrics["next_word_accuracy"] <= 1
+    assert metrics["ngram_perplexity"] > 1 and 0 <= metrics["ngram_next_word_accuracy"] <= 1 and 1 <= metrics["ngram_order"] <= 4
     assert (workdir / "reports" / "toy" / "sample.txt").read_text().count("\n") == 3
 
 
@@ -230,11 +273,9 @@ class RecordingModel:
 def test_generation_shows_the_model_only_the_last_context_words(context_words: int, first_input: list[int], words_seen: list[int]):
     vocabulary = Vocabulary(["the", "cat", "sat"])
     model = RecordingModel(vocabulary.size)
-    sample = Sample(seed_text="the cat sat", lines=2, words=3, temperature=1.0, context_words=context_words)
-    network = RecurrentNetwork(embedding_dim=8, units=8)
-    experiment = GenerateExperiment(
-        task="generate", dataset="toy", encoding=TextEncoding(), network=network, sample=sample, epochs=1, seeds=[1]
-    )
+    sample = {"seed_text": "the cat sat", "lines": 2, "words": 3, "temperature": 1.0, "context_words": context_words}
+    experiment = with_defaults("experiments", "generate", dataset="toy", network={"embedding_dim": 8, "units": 8}, sample=sample, epochs=1)
+    sample = experiment.sample
     generate.generate_text(model, experiment, vocabulary, sample)
     assert model.inputs[0] == first_input
     assert [sum(index != 0 for index in seen) for seen in model.inputs] == words_seen
@@ -248,6 +289,16 @@ def test_phrases_of_one_sentence_stay_on_one_side(workdir):
     table = pd.read_csv(workdir / "out" / "texts.csv", keep_default_na=False)
     table["sentence"] = frame["sentence"]
     assert table.groupby("sentence")["split"].nunique().max() == 1
+
+
+def test_class_names_replace_the_labels_in_their_order(workdir):
+    frame = toy_texts().replace({"category": {"sport": "1", "money": "0"}})
+    write_raw(workdir, "texts.csv", frame.to_csv(index=False).encode())
+    dataset = text_dataset(classes=["0", "1"], class_names=["money", "sport"])
+    prepare_texts("toy", dataset, workdir / "out")
+    assert read_json(workdir / "out" / "labels.json") == ["money", "sport"]
+    texts = pd.read_csv(workdir / "out" / "texts.csv")
+    assert (texts.label == 1).sum() == (frame.category == "1").sum()
 
 
 def test_label_outside_the_allowed_classes_is_named(workdir):
@@ -274,7 +325,7 @@ def test_max_texts_caps_every_split_with_a_fixed_sample(workdir):
 
 
 def test_length_batches_cover_every_text_once_padded_per_batch_and_repeat_by_seed():
-    from stages.models import length_batches
+    from stages.text import length_batches
 
     sequences = [[index + 1] * (1 + index % 7) for index in range(50)]
     labels = np.arange(50)
@@ -295,10 +346,10 @@ def test_length_batches_cover_every_text_once_padded_per_batch_and_repeat_by_see
 
 
 def test_by_length_model_ignores_padding(toy):
-    experiment = classifier(batching="by_length", encoding=TextEncoding(vocab_size=None), max_length=30)
+    experiment = classifier(batching="by_length", encoding={"vocab_size": None}, max_length=30)
     folder = toy / "models" / "toy"
     folder.mkdir(parents=True)
-    classify.train("toy", experiment, text_dataset(), folder)
+    classify.train("toy", experiment, folder)
     model = models.load_seed_models("toy", [1])[1]
     short, long = classify.encode(
         ["goal match", "bank rates profit market shares " * 5], experiment, Vocabulary.load(folder / "vocabulary.json")
@@ -309,7 +360,7 @@ def test_by_length_model_ignores_padding(toy):
     np.testing.assert_allclose(alone, beside_a_long_text, atol=1e-6)
     np.testing.assert_allclose(alone, padded_by_hand, atol=1e-6)
     assert not np.allclose(alone, classify.class_probabilities(model, experiment, [long]), atol=1e-3)
-    classify.evaluate("toy", experiment, text_dataset())
+    classify.evaluate("toy", experiment)
     assert read_json(toy / "metrics" / "toy.json")["test_size"] == len(classify.load_texts("toy")[0].query("split == 'test'"))
 
 
@@ -317,3 +368,14 @@ def test_by_length_model_ignores_padding(toy):
 def test_clipnorm_reaches_the_optimizer_and_zero_means_no_clipping(clipnorm: float, expected: float | None):
     model = classify.compile_classifier("toy", classifier(clipnorm=clipnorm), vocabulary_size=20, classes=2)
     assert model.optimizer.clipnorm == expected
+
+
+def test_ngram_baseline_predicts_a_text_it_has_seen():
+    lines = [["the", "cat", "sat", "on", "the", "mat"]] * 20
+    experiment = with_defaults(
+        "experiments", "generate", dataset="toy", network={"embedding_dim": 8, "units": 8}, sample={"seed_text": "the"}, epochs=1
+    )
+    result = generate.ngram_baseline(lines, lines[:3], {"the", "cat", "sat", "on", "mat"}, experiment)
+    assert result["ngram_order"] >= 3 and result["ngram_next_word_accuracy"] == 1.0 and result["ngram_perplexity"] < 1.5
+    unigram_only = generate.ngram_baseline(lines, [["the", "mat", "mat"]], {"the", "cat", "sat", "on", "mat"}, experiment)
+    assert unigram_only["ngram_perplexity"] > result["ngram_perplexity"]
