@@ -451,17 +451,21 @@ def build(cls: type, entry: Any, where: str, defaults: dict | None = None, defau
         raise PipelineError(_error_line(error.errors()[0], cls, entry, where, defaults_where)) from None
 
 
+def _defaults(data: dict, section: str, choice: str) -> dict:
+    """`defaults.<section>.<choice>`: the settings every entry of that kind or task starts from."""
+    section_defaults = _mapping(_mapping(data.get("defaults") or {}, "defaults").get(section) or {}, f"defaults.{section}")
+    return _mapping(section_defaults.get(choice) or {}, f"defaults.{section}.{choice}")
+
+
 def _registry(data: dict, section: str, selector: str, kinds: dict[str, type]) -> dict[str, Any]:
     entries = _mapping(data.get(section) or {}, section)
-    section_defaults = _mapping(_mapping(data.get("defaults") or {}, "defaults").get(section) or {}, f"defaults.{section}")
     registry = {}
     for name, entry in entries.items():
         where = f"{section}.{name}"
         choice = entry.get(selector) if isinstance(entry, dict) else None
         if choice not in kinds:
             raise PipelineError(f"{where}.{selector}: must be one of {', '.join(kinds)}, got {choice!r}")
-        defaults = _mapping(section_defaults.get(choice) or {}, f"defaults.{section}.{choice}")
-        registry[name] = build(kinds[choice], entry, where, defaults, f"defaults.{section}.{choice}")
+        registry[name] = build(kinds[choice], entry, where, _defaults(data, section, choice), f"defaults.{section}.{choice}")
     return registry
 
 
@@ -469,7 +473,6 @@ def _variants(data: dict) -> tuple[dict[str, Any], dict[str, str]]:
     """Datasets read from another dataset's download: each entry over its source's entry (and so
     over the defaults of their kind), with its own `kind` for dvc.yaml; and each one's source."""
     datasets = _mapping(data.get("datasets") or {}, "datasets")
-    kind_defaults = _mapping(_mapping(data.get("defaults") or {}, "defaults").get("datasets") or {}, "defaults.datasets")
     variants, sources = {}, {}
     for name, entry in _mapping(data.get("dataset_variants") or {}, "dataset_variants").items():
         where = f"dataset_variants.{name}"
@@ -484,7 +487,7 @@ def _variants(data: dict) -> tuple[dict[str, Any], dict[str, str]]:
             raise PipelineError(f"{where}.kind: must be {kind!r}, the kind of datasets.{source}")
         if "files" in entry:
             raise PipelineError(f"{where}.files: a variant reads the files of datasets.{source}")
-        defaults = _merge(_mapping(kind_defaults.get(kind) or {}, f"defaults.datasets.{kind}"), datasets[source])
+        defaults = _merge(_defaults(data, "datasets", kind), datasets[source])
         own = {key: value for key, value in entry.items() if key != "source"}
         variants[name] = build(DATASET_KINDS[kind], own, where, defaults, f"datasets.{source}")
         sources[name] = source
