@@ -133,10 +133,10 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory):
     server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     endpoint = f"http://127.0.0.1:{ports['s3']}"
     try:
-        import boto3
+        import botocore.session  # dvc-s3 brings botocore (through aiobotocore); boto3 is not installed
 
         keys = {"aws_access_key_id": S3_KEY, "aws_secret_access_key": S3_SECRET}
-        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **keys)
+        client = botocore.session.get_session().create_client("s3", endpoint_url=endpoint, region_name="us-east-1", **keys)
         deadline = time.monotonic() + 90
         while True:
             try:
