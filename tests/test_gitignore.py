@@ -9,7 +9,9 @@ def ignored(path: str) -> bool:
     return subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT).returncode == 0
 
 
-@pytest.mark.parametrize("path", ["mydata/visits.csv", "pr-report/report.md", "data/raw/airline/x.csv", "models/a/seed-1.keras", ".venv-ci/bin/python"])
+@pytest.mark.parametrize(
+    "path", ["mydata/visits.csv", "pr-report/report.md", "data/raw/airline/x.csv", "models/a/seed-1.keras", ".venv-ci/bin/python"]
+)
 def test_outputs_and_own_data_are_ignored(path: str):
     assert ignored(path)
 
