@@ -7,6 +7,7 @@ earns its cost.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from stages.backend import keras
 from stages.io import MODELS_DIR, PREPARED_DIR, PipelineError, read_json, write_json
 from stages.metrics import mean_and_spread, summarise_seeds, write_evaluation
 from stages.params import ClassifyExperiment
-from stages.text import Vocabulary, length_batches, pad, predict_by_length, tokenize_all
+from stages.text import OOV, Vocabulary, length_batches, pad, predict_by_length, tokenize_all
 
 
 def load_texts(dataset: str) -> tuple[pd.DataFrame, list[str]]:
@@ -34,8 +35,15 @@ def load_texts(dataset: str) -> tuple[pd.DataFrame, list[str]]:
 
 
 def encode(texts: pd.Series | list[str], experiment: ClassifyExperiment, vocabulary: Vocabulary) -> list[list[int]]:
-    """The one path from raw text to word indices, cut to max_length, used at train, evaluate and predict time."""
+    """The one path from raw text to word indices, cut to max_length, used at train, evaluate and predict time.
+
+    A text with no token left after normalisation (Rotten's ",", "--") is read as one OOV token: a
+    row of padding only is fully masked, which cuDNN's LSTM refuses on a GPU."""
     sequences = [vocabulary.encode(tokens) for tokens in tokenize_all(texts, experiment.encoding)]
+    empty = sum(not sequence for sequence in sequences)
+    if empty:
+        print(f"note: {empty} of {len(sequences)} texts have no token after normalisation; each is read as one OOV token", file=sys.stderr)
+        sequences = [sequence or [OOV] for sequence in sequences]
     if experiment.truncating == "pre":
         return [sequence[-experiment.max_length :] for sequence in sequences]
     return [sequence[: experiment.max_length] for sequence in sequences]

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import argparse
 
-from stages.io import exit_on_error
-from stages.params import load_params
+from stages.io import MODELS_DIR, exit_on_error
+from stages.params import load_params, load_trained
 
 
 @exit_on_error
@@ -15,10 +15,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("experiment")
     args = parser.parse_args(argv)
-    experiment = load_params(only=args.experiment).experiment(args.experiment)
-    from stages.tasks import TASKS  # TensorFlow loads here, after the arguments and params are checked
+    load_params(only=args.experiment).experiment(args.experiment)  # a known experiment, its entry checked
+    experiment, _ = load_trained(MODELS_DIR / args.experiment, args.experiment)  # what it was trained with
+    from stages.tasks import task_module  # TensorFlow loads here, after the arguments and params are checked
 
-    summary = TASKS[experiment.task].evaluate(args.experiment, experiment)
+    summary = task_module(experiment.task).evaluate(args.experiment, experiment)
     print(f"evaluate@{args.experiment}: {summary}")
 
 

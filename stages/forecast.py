@@ -7,6 +7,7 @@ seasonal-naive baselines computed on exactly the same test targets.
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,13 +15,15 @@ import pandas as pd
 
 from stages import models
 from stages.backend import keras
-from stages.io import PREPARED_DIR, PipelineError, read_json, write_json
+from stages.io import MODELS_DIR, PREPARED_DIR, PipelineError, read_json, write_json
 from stages.metrics import mean_and_spread, summarise_seeds, write_evaluation
 from stages.params import ForecastExperiment
 from stages.series import (
     SCALING_FILE,
+    SERIES_FILE,
     Windows,
     load_prepared_series,
+    load_series,
     make_windows,
     model_inputs,
     naive_forecast,
@@ -30,8 +33,9 @@ from stages.series import (
 
 
 def train(name: str, experiment: ForecastExperiment, folder: Path) -> pd.DataFrame:
-    """Fit one model per seed into `folder`, with the series' scaling beside them (so predict needs
-    nothing else) and the run length a stateful model's state was carried through."""
+    """Fit one model per seed into `folder`, with the prepared series and its scaling beside them
+    (so evaluate and predict need nothing else) and the run length a stateful model's state was
+    carried through."""
     series = load_prepared_series(experiment.dataset)
     history = experiment.context == "series"
     try:  # both parts, so a look_back the test part cannot hold stops before the training time is spent
@@ -45,6 +49,7 @@ def train(name: str, experiment: ForecastExperiment, folder: Path) -> pd.DataFra
         )
     scaling = read_json(PREPARED_DIR / experiment.dataset / SCALING_FILE)
     write_json(folder / SCALING_FILE, scaling | {"training_windows": len(windows.targets)})
+    shutil.copyfile(PREPARED_DIR / experiment.dataset / SERIES_FILE, folder / SERIES_FILE)
     inputs, targets = model_inputs(windows.inputs, experiment.framing), windows.targets.astype("float32")
     batches_per_epoch = math.ceil(len(targets) / experiment.batch_size)
 
@@ -77,7 +82,7 @@ def predict_parts(model: keras.Model, experiment: ForecastExperiment, parts: lis
 
 
 def evaluate(name: str, experiment: ForecastExperiment) -> str:
-    series = load_prepared_series(experiment.dataset)
+    series = load_series(MODELS_DIR / name, f"run: dvc repro train@{name}")
     history = experiment.context == "series"
     train_part = make_windows(series.scaled, 0, series.train_size, experiment.look_back, history)
     test_part = make_windows(series.scaled, series.train_size, len(series.scaled), experiment.look_back, history)

@@ -5,6 +5,7 @@ the bad value was written (`experiments.<name>.<key>` or `defaults.experiments.<
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import typing
 from pathlib import Path
@@ -14,11 +15,12 @@ import yaml
 from pydantic import ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
 
-from stages.io import PipelineError
+from stages.io import PipelineError, write_json
 
 CHECKED = ConfigDict(extra="forbid")  # a key the class does not know is an error, not ignored
 
 PARAMS_FILE = Path("params.yaml")
+TRAINED_SETTINGS = "settings.json"  # in models/<experiment>/: the resolved entries it was trained with
 
 
 @dataclass(frozen=True, config=CHECKED)
@@ -562,3 +564,24 @@ def load_params(path: str | Path = PARAMS_FILE, only: str | None = None) -> Para
     except yaml.YAMLError as error:
         raise PipelineError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
     return parse_params(data if only is None else _select(data, only))
+
+
+def save_trained(folder: Path, experiment: Experiment, dataset: Dataset) -> None:
+    """The experiment's entry and its dataset's, merged over their defaults, beside the models."""
+    write_json(folder / TRAINED_SETTINGS, {"experiment": dataclasses.asdict(experiment), "dataset": dataclasses.asdict(dataset)})
+
+
+def load_trained(folder: Path, name: str) -> tuple[Experiment, Dataset]:
+    """The settings `name` was trained with: predict and evaluate shape their inputs by these, so
+    an entry edited in params.yaml after training cannot mis-encode a trained model's inputs."""
+    path = folder / TRAINED_SETTINGS
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        experiment, dataset = saved["experiment"], saved["dataset"]
+        kinds = EXPERIMENT_TASKS[experiment["task"]], DATASET_KINDS[dataset["kind"]]
+    except FileNotFoundError:
+        raise PipelineError(f"{name} is not trained yet (run: dvc repro train@{name})") from None
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else f"{type(error).__name__}: {error}"
+        raise PipelineError(f"{path}: unreadable ({reason}); run: dvc checkout {folder} or dvc repro train@{name}") from None
+    return build(kinds[0], experiment, f"{path}: experiment"), build(kinds[1], dataset, f"{path}: dataset")

@@ -6,7 +6,8 @@
     python -m stages.predict nursery-bilstm --seed-text "mary had a" --lines 4 --words 6
 
 Every mode loads models/<experiment>/ (all seeds; their outputs are averaged) and applies the
-same encoding, scaling and windowing code the pipeline trained with.
+same encoding, scaling and windowing code the pipeline trained with, by the settings saved there
+at training time: params.yaml and data/prepared are not read.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ import pandas as pd
 from pydantic import ValidationError
 
 from stages.io import MODELS_DIR, PipelineError, exit_on_error, read_json, write_atomic
-from stages.params import ClassifyExperiment, ForecastExperiment, GenerateExperiment, Sample, load_params
-from stages.series import SCALING_FILE, load_prepared_series, make_windows, model_inputs, read_scaling
+from stages.params import ClassifyExperiment, Dataset, Experiment, ForecastExperiment, GenerateExperiment, Sample, load_params, load_trained
+from stages.series import SCALING_FILE, PreparedSeries, load_series, make_windows, model_inputs, read_scaling
 from stages.text import OOV, Vocabulary
 
 MODE_OPTIONS = {
@@ -54,6 +55,18 @@ def classify_texts(name: str, experiment: ClassifyExperiment, texts: list[str]) 
     ]
 
 
+def trained_settings(name: str) -> tuple[Experiment, Dataset]:
+    """What `name` was trained with; a name params.yaml does not know is named as such first."""
+    folder = MODELS_DIR / name
+    if not folder.is_dir():
+        load_params(only=name).experiment(name)
+    return load_trained(folder, name)
+
+
+def trained_series(name: str) -> PreparedSeries:
+    return load_series(MODELS_DIR / name, f"run: dvc checkout {MODELS_DIR / name} or dvc repro train@{name}")
+
+
 def future_times(times: np.ndarray, steps: int) -> list[str]:
     """The next `steps` time labels when the series has a regular date frequency, else t+1, t+2, ..."""
     for pattern, style in ((r"^\d{4}-\d{2}$", "%Y-%m"), (r"^\d{4}-\d{2}-\d{2}$", "%Y-%m-%d")):
@@ -79,7 +92,7 @@ def forecast(name: str, experiment: ForecastExperiment, steps: int, values: list
         raise PipelineError(f"experiments.{name}.batch_size: a stateful model forecasts step by step only with batch_size 1")
     scaling = read_scaling(MODELS_DIR / name / SCALING_FILE)  # saved with the model
     longest = read_json(MODELS_DIR / name / SCALING_FILE)["training_windows"]
-    series = load_prepared_series(experiment.dataset) if values is None else None
+    series = trained_series(name) if values is None else None
     history = series.values if values is None else np.asarray(values, dtype="float64")
     needed = experiment.look_back + scaling.transform.difference
     if len(history) < needed:
@@ -176,8 +189,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 @exit_on_error
 def main(argv: list[str] | None = None) -> None:
     args = parse_arguments(argv)
-    params = load_params(only=args.experiment)
-    experiment = params.experiment(args.experiment)
+    experiment, dataset = trained_settings(args.experiment)
     given = {key for key, value in vars(args).items() if value not in (None, [], "") and key != "experiment"}
     wrong = sorted(given - MODE_OPTIONS[experiment.task])
     if wrong:
@@ -203,13 +215,13 @@ def main(argv: list[str] | None = None) -> None:
         table = forecast(args.experiment, experiment, 12 if args.steps is None else args.steps, values)
         print(table.to_string(index=False))
         if args.plot:
-            series = load_prepared_series(experiment.dataset)
+            series = trained_series(args.experiment)
             history = (
                 pd.DataFrame({"time": series.time, "value": series.values})
                 if values is None
                 else pd.DataFrame({"time": [f"t-{len(values) - index - 1}" for index in range(len(values))], "value": values})
             )
-            plot_forecast(args.experiment, history, table, args.plot, args.history, params.dataset(experiment.dataset).value_column)
+            plot_forecast(args.experiment, history, table, args.plot, args.history, dataset.value_column)
     else:
         changes = {key: getattr(args, key) for key in MODE_OPTIONS["generate"] if getattr(args, key) is not None}
         for line in generate(args.experiment, experiment, sample_with(experiment.sample, changes)):

@@ -11,6 +11,7 @@ import numpy as np
 from stages.io import PREPARED_DIR, PipelineError, read_json
 
 SCALING_FILE = "scaler.json"
+SERIES_FILE = "series.npz"
 
 
 @dataclass(frozen=True)
@@ -162,12 +163,18 @@ class PreparedSeries:
 
 def load_prepared_series(dataset: str) -> PreparedSeries:
     """What preprocess@<dataset> wrote for a series dataset."""
-    folder = PREPARED_DIR / dataset
+    return load_series(PREPARED_DIR / dataset, f"run: dvc repro preprocess@{dataset}")
+
+
+def load_series(folder: Path, remedy: str) -> PreparedSeries:
+    """A prepared series from `folder`: data/prepared/<dataset>, or the copy a model was trained on."""
     try:
-        arrays = np.load(folder / "series.npz")
+        arrays = np.load(folder / SERIES_FILE)
         meta = read_json(folder / SCALING_FILE)
     except FileNotFoundError:
-        raise PipelineError(f"{folder}: not prepared yet (run: dvc repro preprocess@{dataset})") from None
+        raise PipelineError(f"{folder}: no prepared series ({remedy})") from None
+    except (OSError, ValueError) as error:
+        raise PipelineError(f"{folder}: prepared series unreadable ({type(error).__name__}: {error}); {remedy}") from None
     scaling = read_scaling(folder / SCALING_FILE)
     return PreparedSeries(
         arrays["time"], arrays["values"], arrays["scaled"], scaling, int(meta["train_size"]), int(meta["seasonal_period"])

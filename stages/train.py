@@ -1,13 +1,17 @@
 """Stage train@<experiment>: fit one model per seed into models/<experiment>/ and log the
 per-epoch loss to plots/learning/<experiment>.csv. The work is done by the task's module
-(stages/<task>.py)."""
+(stages/<task>.py); the folder also gets the settings it was trained with (settings.json), so
+predict and evaluate never read a later params.yaml."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+import pandas as pd
 
 from stages.io import MODELS_DIR, PLOTS_DIR, exit_on_error, replace_directory, write_atomic
-from stages.params import load_params
+from stages.params import load_params, save_trained
 
 
 @exit_on_error
@@ -15,11 +19,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("experiment")
     args = parser.parse_args(argv)
-    experiment = load_params(only=args.experiment).experiment(args.experiment)
-    from stages.tasks import TASKS  # TensorFlow loads here, after the arguments and params are checked
+    params = load_params(only=args.experiment)
+    experiment = params.experiment(args.experiment)
+    from stages.tasks import task_module  # TensorFlow loads here, after the arguments and params are checked
 
-    task = TASKS[experiment.task]
-    curves = replace_directory(MODELS_DIR / args.experiment, lambda folder: task.train(args.experiment, experiment, folder))
+    def fill(folder: Path) -> pd.DataFrame:
+        save_trained(folder, experiment, params.dataset(experiment.dataset))
+        return task_module(experiment.task).train(args.experiment, experiment, folder)
+
+    curves = replace_directory(MODELS_DIR / args.experiment, fill)
     write_atomic(PLOTS_DIR / "learning" / f"{args.experiment}.csv", lambda path: curves.to_csv(path, index=False))
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from stages import classify, forecast, predict
 from stages.io import PipelineError
-from stages.params import load_params
+from stages.params import load_params, save_trained
 from stages.preprocess import prepare_series, prepare_texts
 from tests.conftest import ROOT
 from tests.test_text_tasks import classifier, text_dataset, toy_texts, write_raw
@@ -62,9 +62,17 @@ def test_stateful_forecast_of_a_differenced_log_series(airline_raw, workdir, cap
     assert "carried through the last" in capsys.readouterr().err
 
 
+def as_trained(workdir, name: str) -> None:
+    """models/<name>/ with the settings train would save, and no model: enough for predict's option checks."""
+    params = load_params(ROOT / "params.yaml")
+    experiment = params.experiment(name)
+    (workdir / "models" / name).mkdir(parents=True)
+    save_trained(workdir / "models" / name, experiment, params.dataset(experiment.dataset))
+
+
 @pytest.mark.parametrize("values", ["inf,432,461", "1e400,2,3", "390,nan,461,500"])
-def test_values_that_are_not_finite_are_refused(monkeypatch, values: str):
-    monkeypatch.chdir(ROOT)
+def test_values_that_are_not_finite_are_refused(workdir, values: str):
+    as_trained(workdir, "airline-stateful")
     with pytest.raises(SystemExit, match=r"--values: .* is not a finite number"):
         predict.main(["airline-stateful", "--steps", "3", "--values", values])
 
@@ -103,6 +111,8 @@ def test_untrained_experiment_names_the_repro_target(workdir):
 )
 def test_command_line_errors_are_one_line(workdir, argv: list[str], message: str):
     shutil.copy(ROOT / "params.yaml", workdir / "params.yaml")
+    if argv[0] != "nope":
+        as_trained(workdir, argv[0])
     with pytest.raises(SystemExit) as error:
         predict.main(argv)
     assert str(error.value).startswith("error: ") and "\n" not in str(error.value)
