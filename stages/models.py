@@ -18,6 +18,8 @@ from stages.backend import keras, layers, tf
 from stages.io import MODELS_DIR, PipelineError
 from stages.params import ForecastExperiment, RecurrentNetwork
 
+LIVE_DIR = Path("dvclive")
+
 
 def seed_everything(seed: int) -> None:
     """Same seed, same data, same params -> identical weights and metrics."""
@@ -73,14 +75,47 @@ def train_seeds(
     name: str, seeds: list[int], epochs: int, folder: Path, fit: Callable[[int, list], tuple[keras.Model, keras.callbacks.History]]
 ) -> pd.DataFrame:
     """For each seed: fix every random generator, `fit(seed, callbacks)`, save the model to
-    `folder/seed-<seed>.keras`. Returns the learning curves of all seeds."""
-    histories = {}
+    `folder/seed-<seed>.keras`. DVCLive logs every epoch as it ends to dvclive/<name>/
+    (`seed-<seed>/train/loss`, `.../eval/loss`, ...), which `dvc exp show` and `dvc plots` read
+    while the stage runs. Returns the learning curves of all seeds, read back from that log."""
+    from dvclive import Live  # here: dvclive imports TensorFlow, which stages.backend must load first (pinned)
+
+    live = Live(dir=str(LIVE_DIR / name), dvcyaml=False, save_dvc_exp=False)
     for seed in seeds:
         seed_everything(seed)
-        model, history = fit(seed, [EpochProgress(name, seed, epochs)])
+        model, _ = fit(seed, [EpochProgress(name, seed, epochs), LiveLog(live, seed)])
         save_model(model, folder / f"seed-{seed}.keras")
-        histories[seed] = history.history
-    return learning_curves(histories)
+    live.end()
+    return learning_curves({seed: live_history(Path(live.dir), seed) for seed in seeds})
+
+
+class LiveLog(keras.callbacks.Callback):
+    """Each epoch's Keras figures to DVCLive as `seed-<seed>/<train|eval>/<metric>`, steps counted
+    from 0 for every seed (DVCLive's own Keras callback has no seed, so seeds would overwrite)."""
+
+    def __init__(self, live: Any, seed: int) -> None:
+        super().__init__()
+        self.live, self.seed = live, seed
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.live.step = 0
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        for key, value in (logs or {}).items():
+            split, metric = ("eval", key.removeprefix("val_")) if key.startswith("val_") else ("train", key)
+            self.live.log_metric(f"seed-{self.seed}/{split}/{metric}", value)
+        self.live.next_step()
+
+
+def live_history(folder: Path, seed: int) -> dict[str, list[float]]:
+    """One seed's per-epoch figures as DVCLive logged them, under Keras's names (`val_` for eval)."""
+    summary = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))[f"seed-{seed}"]
+    history = {}
+    for split, prefix in (("train", ""), ("eval", "val_")):
+        for metric in summary.get(split, {}):
+            table = pd.read_csv(folder / "plots" / "metrics" / f"seed-{seed}" / split / f"{metric}.tsv", sep="\t")
+            history[f"{prefix}{metric}"] = table[metric].tolist()
+    return history
 
 
 def load_seed_models(name: str, seeds: list[int]) -> dict[int, keras.Model]:
