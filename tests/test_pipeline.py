@@ -8,6 +8,8 @@ tests build and train (tests/test_forecast.py, tests/test_text_tasks.py)."""
 
 import json
 import math
+import os
+import re
 from pathlib import Path
 
 import pytest
@@ -105,3 +107,28 @@ def test_dvc_metrics_show_lists_every_experiment(reproduced: Path):
     shown = run(["dvc", "metrics", "show", "--json"], reproduced)
     params = parse_params(yaml.safe_load((reproduced / "params.yaml").read_text()))
     assert all(f"metrics/{name}.json" in shown for name in params.experiments)
+
+
+def offline_browser() -> list[str] | None:
+    """Headless Chromium in a network namespace of its own (no network at all), if this machine has both."""
+    import shutil
+    import subprocess
+
+    browser = shutil.which("chromium")
+    if browser and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
+        return ["unshare", "-n", browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=20000"]
+    if os.environ.get("REQUIRE_BROWSER"):
+        pytest.fail("REQUIRE_BROWSER is set but chromium or `unshare -n` is missing (apt-get install chromium)")
+    pytest.skip("no chromium, or no permission for a network namespace (unshare -n)")
+
+
+def test_the_plots_page_renders_every_chart_offline(reproduced: Path):
+    browser = offline_browser()
+    run(["dvc", "plots", "show"], reproduced)
+    page = (reproduced / "dvc_plots" / "index.html").read_text()
+    assert "cdn.jsdelivr.net" not in page and "vegaEmbed(" in page  # .dvc/config's template: Vega inlined
+    dom = run([*browser, "--dump-dom", (reproduced / "dvc_plots" / "index.html").as_uri()], reproduced)
+    charts = re.split(r'<div id\s*=\s*"', dom)[1:]
+    names = [chart.split('"', 1)[0] for chart in charts]
+    assert len(names) >= 8, names
+    assert [name for name, chart in zip(names, charts, strict=True) if "<canvas" not in chart and "<svg" not in chart] == []
