@@ -39,15 +39,19 @@ def stage_times(lines: list[tuple[float, str]]) -> dict[str, float]:
     return times
 
 
-def main(argv: list[str] | None = None) -> None:
-    command = ["dvc", "repro", *(sys.argv[1:] if argv is None else argv)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+def timed_repro(arguments: list[str], environment: dict | None = None) -> tuple[int, dict[str, float]]:
+    """Run `dvc repro ARGUMENTS`, echoing its output: its exit status and each stage's seconds."""
+    command = ["dvc", "repro", *arguments]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, env=environment)
     lines = []
     for line in process.stdout:
         print(line, end="", flush=True)
         lines.append((time.monotonic(), line.strip()))
-    status = process.wait()
-    ran = stage_times(lines) if lines else {}
+    return process.wait(), stage_times(lines) if lines else {}
+
+
+def main(argv: list[str] | None = None) -> None:
+    status, ran = timed_repro(sys.argv[1:] if argv is None else argv)
     if ran:
         recorded = read_json(DURATIONS) if DURATIONS.is_file() else {"stages": {}}
         recorded["stages"] = dict(sorted((recorded["stages"] | ran).items()))

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from dvclive import Live
 
 from stages.backend import keras, layers, tf
 from stages.io import MODELS_DIR, PipelineError
@@ -71,6 +72,14 @@ def save_model(model: keras.Model, path: Path) -> None:
     unpinned.unlink()
 
 
+class FileLog(Live):
+    """DVCLive's files only: DVC already runs the stage, so DVCLive's own experiment hooks are not
+    wanted (and they stop on a git repository with no commit yet)."""
+
+    def _init_dvc(self) -> None:
+        pass
+
+
 def train_seeds(
     name: str, seeds: list[int], epochs: int, folder: Path, fit: Callable[[int, list], tuple[keras.Model, keras.callbacks.History]]
 ) -> pd.DataFrame:
@@ -78,9 +87,7 @@ def train_seeds(
     `folder/seed-<seed>.keras`. DVCLive logs every epoch as it ends to dvclive/<name>/
     (`seed-<seed>/train/loss`, `.../eval/loss`, ...), which `dvc exp show` and `dvc plots` read
     while the stage runs. Returns the learning curves of all seeds, read back from that log."""
-    from dvclive import Live  # here: dvclive imports TensorFlow, which stages.backend must load first (pinned)
-
-    live = Live(dir=str(LIVE_DIR / name), dvcyaml=False, save_dvc_exp=False)
+    live = FileLog(dir=str(LIVE_DIR / name), dvcyaml=False, save_dvc_exp=False)
     for seed in seeds:
         seed_everything(seed)
         model, _ = fit(seed, [EpochProgress(name, seed, epochs), LiveLog(live, seed)])

@@ -29,6 +29,7 @@ PROJECT_FILES = [
     ".gitignore",
     ".dvc/config",
     ".dvc/.gitignore",
+    ".dvc/plots/offline.html",
     ".dvc/plots/confusion_counts.json",
 ]
 

@@ -9,20 +9,22 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scripts.pr_report import PROFILE, apply_profile
+from scripts.pr_report import PROFILE, UNTIMED_STAGE_S, apply_profile, estimated_costs, welch_verdict, within_budget
 from tests.conftest import ROOT, run
 
 SCRIPT = ROOT / "scripts" / "pr_report.py"
 DVC_YAML = """stages:
   evaluate:
-    cmd: >-
-      python -c "import json, yaml; epochs = yaml.safe_load(open('params.yaml'))['experiments']['toy']['epochs'];
-      json.dump({'score': epochs / 10}, open('metrics/toy.json', 'w'))"
-    params:
-      - experiments.toy
-    metrics:
-      - metrics/toy.json:
-          cache: false
+    foreach: [toy]
+    do:
+      cmd: >-
+        python -c "import json, yaml; epochs = yaml.safe_load(open('params.yaml'))['experiments']['toy']['epochs'];
+        json.dump({'score': epochs / 10}, open('metrics/toy.json', 'w'))"
+      params:
+        - experiments.toy
+      metrics:
+        - metrics/${item}.json:
+            cache: false
 """
 
 
@@ -71,8 +73,21 @@ def test_same_revision_says_no_change(repository: Path):
     assert section(text, "Metrics changed").strip() == "no change"
 
 
-def test_reduced_run_compares_both_sides_under_the_same_reduction(repository: Path):
+def test_head_at_its_own_settings_against_the_base_committed_results(repository: Path):
     text = report(repository, "HEAD~1", "HEAD")
+    assert text.splitlines()[2].startswith("Compared: the head reproduced at each changed experiment's own settings")
+    assert "Reduced settings" not in text and "evaluate@toy" in section(text, "Stages run for head")
+    metrics = section(text, "Metrics changed")  # base: committed 0.2; head: reproduced with epochs 3
+    assert re.search(r"\| metrics/toy.json\s*\| score\s*\| 0.2\s*\| 0.3\s*\| 0.1\s*\|", metrics), metrics
+
+
+def test_past_the_budget_the_report_says_reduced_at_its_top(repository: Path):
+    text = report(repository, "HEAD~1", "HEAD", "--budget-minutes", "0")
+    assert text.splitlines()[2].startswith("> **Reduced settings for `toy` (about 1 min): a smoke test, not an answer")
+    assert section(text, "Metrics changed").strip() == "no change"  # both sides ran with epochs: 1
+    assert "evaluate@toy" in section(text, "Stages run for base, reduced") and "Failed stages" not in text
+    assert "restored from the DVC cache" in section(text, "Stages run for head, reduced")  # the same reduced stage: run-cache
+    assert subprocess.run(["git", "worktree", "list"], cwd=repository, capture_output=True, text=True).stdout.count("\n") == 1
     assert "experiments.toy.epochs" in section(text, "Params changed")  # the revisions' own params
     assert section(text, "Metrics changed").strip() == "no change"  # both ran with epochs: 1
     assert "Stages run for head" in text and "Failed stages" not in text
@@ -80,12 +95,12 @@ def test_reduced_run_compares_both_sides_under_the_same_reduction(repository: Pa
 
 
 def test_a_revision_reported_once_is_not_reproduced_again(repository: Path):
-    first = report(repository, "HEAD~1", "HEAD")
+    first = report(repository, "HEAD~1", "HEAD", "--budget-minutes", "0")
     (repository / "metrics" / "toy.json").write_text("{}")  # the workspace plays no part
-    second = report(repository, "HEAD~1", "HEAD")
-    assert "evaluate" in section(first, "Stages run for base")
+    second = report(repository, "HEAD~1", "HEAD", "--budget-minutes", "0")
+    assert "evaluate" in section(first, "Stages run for base, reduced")
     for side in ("base", "head"):
-        assert "kept from an earlier report" in section(second, f"Stages run for {side}")
+        assert "kept from an earlier report" in section(second, f"Stages run for {side}, reduced")
     assert section(second, "Metrics changed") == section(first, "Metrics changed")
 
 
@@ -115,3 +130,25 @@ def test_the_workflow_linter_passes_on_ours_and_fails_on_a_broken_copy(name: str
     broken.write_text((ROOT / ".github" / "workflows" / name).read_text().replace("runs-on:", "run-on:", 1))
     result = subprocess.run([*lint, str(broken)], capture_output=True, text=True)
     assert result.returncode == 1 and "runs-on" in result.stdout + result.stderr
+
+
+def test_the_budget_runs_the_cheapest_changed_experiments_at_their_own_settings():
+    stages = ["preprocess@airline", "train@a", "evaluate@a", "train@b", "evaluate@b", "train@c", "plot"]
+    costs = estimated_costs(stages, {"preprocess@airline": 5, "train@a": 80, "evaluate@a": 10, "train@b": 1500, "plot": 20})
+    assert costs == {"": 25, "a": 90, "b": 1500 + UNTIMED_STAGE_S, "c": UNTIMED_STAGE_S}
+    assert within_budget(costs, 20 * 60) == (["c", "a"], ["b"])
+    assert within_budget(costs, 0) == ([], ["c", "a", "b"])
+
+
+# Five seeds shaped like airline-stacked's test RMSE at units [4, 4] and [8, 4] (issue 32: 62.09 ± 6.96 ->
+# 92.39 ± 51.72, one seed diverging): these are 62.09 ± 7.02 -> 92.39 ± 52.92.
+STACKED = [53.0, 58.0, 62.0, 66.5, 70.95]
+WIDER = [65.0, 68.0, 70.0, 72.0, 186.95]
+
+
+def test_the_verdict_is_welchs_test_over_the_seeds():
+    assert welch_verdict(STACKED, WIDER, "lower").startswith("no clear difference (Welch's t-test p = 0.2")
+    assert welch_verdict(STACKED, [value - 20 for value in STACKED], "lower").startswith("better")
+    assert welch_verdict(STACKED, [value + 20 for value in STACKED], "lower").startswith("worse")
+    assert welch_verdict([0.87, 0.88, 0.86], [0.90, 0.91, 0.905], "higher").startswith("better")
+    assert welch_verdict([151.8], [121.4], "lower") == "no clear difference (one seed on a side: its spread was not measured)"
