@@ -1,6 +1,6 @@
 """Write RESULTS.md from the committed metrics/*.json: one table per data file, each experiment
-with its params.yaml description, the write-up's published figure where there is one, this
-pipeline's figures and the baselines. Generated, never edited by hand, so it cannot drift from
+with its params.yaml description and `write_up` (the published figure, where a write-up has one),
+this pipeline's figures and the baselines. Generated, never edited by hand, so it cannot drift from
 the metrics.
 
     python -m scripts.results            # rewrite RESULTS.md
@@ -19,21 +19,6 @@ from stages.params import load_params
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_FILE = ROOT / "RESULTS.md"
-
-# Figures the write-ups published (DESIGN of this project: the airline tutorial, then the report).
-WRITE_UP = {
-    "airline-regression": "47.53 / 49.35",
-    "airline-window": "58.03 / 70.48",
-    "airline-timesteps": "58.88 / 60.98",
-    "airline-stateful": "52.23 / 49.55",
-    "airline-stacked": "56.35 / 55.99",
-    "bbc-bilstm": "0.89-0.94 (validation)",
-    "bbc-bilstm-report-split": "0.89-0.94 (validation)",
-    "imdb-lstm": "0.8346",
-    "tweets-simplernn": "about 0.87",
-    "tweets-lstm": "about 0.91",
-    "rotten-lstm": "about 0.66 (validation)",
-}
 
 COLUMNS = {
     "forecast": ["test RMSE", "naive", "seasonal naive"],
@@ -98,7 +83,8 @@ def results_markdown(root: Path = ROOT) -> str:
         header = ["experiment", "what", "seeds", "write-up", *COLUMNS[experiment.task]]
         title = titles.setdefault((first_file, experiment.task), f"{experiment.dataset}: `{first_file}`, {experiment.task}")
         table = tables.setdefault(title, ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)])
-        row = [f"`{name}`", experiment.description or "", str(metrics["seeds"]), WRITE_UP.get(name, "-"), *cells(experiment.task, metrics)]
+        write_up = experiment.write_up or "-"
+        row = [f"`{name}`", experiment.description or "", str(metrics["seeds"]), write_up, *cells(experiment.task, metrics)]
         table.append("| " + " | ".join(row) + " |")
     sections = [INTRO] + [f"## {title}\n\n" + "\n".join(rows) + "\n" for title, rows in tables.items()]
     return "\n".join(sections)

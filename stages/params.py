@@ -108,6 +108,8 @@ class ForecastExperiment:
     context: Literal["part", "series"]
     learning_rate: StrictFloat
     description: StrictStr
+    write_up: StrictStr | None  # the published figure and its source, for RESULTS.md
+    compare_with: StrictStr | None  # another forecast experiment, drawn beside this one
 
     def __post_init__(self) -> None:
         if self.look_back < 1:
@@ -281,6 +283,7 @@ class ClassifyExperiment:
     clipnorm: StrictFloat
     early_stopping_patience: StrictInt
     description: StrictStr
+    write_up: StrictStr | None
 
     def __post_init__(self) -> None:
         if self.max_length < 1:
@@ -333,6 +336,7 @@ class GenerateExperiment:
     optimizer: Literal["adam", "rmsprop"]
     learning_rate: StrictFloat
     description: StrictStr
+    write_up: StrictStr | None
 
     def __post_init__(self) -> None:
         if self.window < 1:
@@ -525,6 +529,9 @@ def parse_params(data: Any) -> Params:
         kind, kinds = params.datasets[experiment.dataset].kind, TASK_DATASET_KINDS[experiment.task]
         if kind not in kinds:
             raise PipelineError(f"{where}: a {experiment.task} experiment needs a {' or '.join(kinds)} dataset, not {kind}")
+        other = getattr(experiment, "compare_with", None)
+        if other is not None and (other == name or getattr(params.experiments.get(other), "task", None) != experiment.task):
+            raise PipelineError(f"experiments.{name}.compare_with: needs another {experiment.task} experiment, got {other!r}")
     return params
 
 

@@ -22,7 +22,6 @@ from stages.io import METRICS_DIR, PLOTS_DIR, exit_on_error, read_json, replace_
 from stages.params import load_params
 
 FIGURES_DIR = PLOTS_DIR / "figures"
-PAIRS = [("airline-stateful", "airline-stacked")]  # the README's first question, drawn when both have run
 
 
 def save(figure: plt.Figure, path: Path) -> None:
@@ -66,13 +65,16 @@ def plot_predictions(name: str, table: pd.DataFrame, unit: str, path: Path) -> N
     save(figure, path)
 
 
-def plot_test_forecasts(dataset: str, tables: dict[str, pd.DataFrame], metrics: dict[str, dict], unit: str, path: Path) -> None:
-    """Every variant's test forecasts (mean of seeds) over the actual series, with its test RMSE."""
+def plot_test_forecasts(
+    dataset: str, tables: dict[str, pd.DataFrame], metrics: dict[str, dict], dashed: set[str], unit: str, path: Path
+) -> None:
+    """Every variant's test forecasts (mean of seeds) over the actual series, with its test RMSE;
+    `dashed`: the variants that model a transformed series (log or differenced), told apart."""
     figure, axes = plt.subplots(figsize=(10, 5))
     first = next(iter(tables.values()))
     axes.plot(time_axis(first), first["actual"], color="black", linewidth=2.5, label="actual")
     for (name, table), color in zip(tables.items(), plt.cm.tab10.colors * 3, strict=False):
-        style = "--" if name.endswith("-seasonal") else "-"
+        style = "--" if name in dashed else "-"
         label = f"{name} (RMSE {metrics[name]['test_rmse']:.1f})"
         axes.plot(time_axis(table), table["prediction"], style, color=color, linewidth=1.2, label=label)
     axes.set(title=f"{dataset}: test forecasts of every variant (mean of seeds)", xlabel="time", ylabel=unit)
@@ -210,6 +212,7 @@ def draw_figures(folder: Path) -> int:
     test_forecasts: dict[str, dict[str, pd.DataFrame]] = {}
     forecast_tables: dict[str, pd.DataFrame] = {}
     forecast_units: dict[str, str] = {}
+    transformed: set[str] = set()
     not_here = []
     for name, experiment in params.experiments.items():
         metrics_path = METRICS_DIR / f"{name}.json"
@@ -224,6 +227,8 @@ def draw_figures(folder: Path) -> int:
             dataset = params.dataset(experiment.dataset)
             table = forecast_tables[name] = pd.read_csv(table_path)
             forecast_units[name] = dataset.value_column
+            if dataset.log or dataset.difference:
+                transformed.add(name)
             plot_predictions(name, table, dataset.value_column, folder / f"{name}-predictions.png")
             chart = charts.setdefault(dataset.files[0].sha256, experiment.dataset)
             seasonal.setdefault(chart, seasonal_label(dataset.seasonal_period, table["time"]))
@@ -249,9 +254,10 @@ def draw_figures(folder: Path) -> int:
             f"RMSE ({unit})",
             folder / f"{dataset}-rmse-by-variant.png",
         )
-        plot_test_forecasts(dataset, test_forecasts[dataset], metrics, unit, folder / f"{dataset}-test-forecasts.png")
-    for first, second in PAIRS:
-        if first in forecast_tables and second in forecast_tables:
+        plot_test_forecasts(dataset, test_forecasts[dataset], metrics, transformed, unit, folder / f"{dataset}-test-forecasts.png")
+    for first, experiment in params.experiments.items():
+        second = getattr(experiment, "compare_with", None)
+        if first in forecast_tables and second in forecast_tables:  # drawn when both have run
             pair = {name: forecast_tables[name] for name in (first, second)}
             metrics = {name: read_json(METRICS_DIR / f"{name}.json") for name in pair}
             plot_pair(first, second, pair, metrics, forecast_units[first], folder / f"{first}-vs-{second}.png")

@@ -51,6 +51,11 @@ def test_project_params_load():
         (("dataset_variants", "airline-seasonal", "log"), "yes", r"dataset_variants\.airline-seasonal\.log: expected bool, got 'yes'"),
         (("dataset_variants", "bbc-report-split", "files"), [], r"dataset_variants\.bbc-report-split\.files: a variant reads the files"),
         (("datasets", "airline", "value_column"), 1, r"datasets\.airline\.value_column: expected str, got 1"),
+        (("experiments", "airline-window", "compare_with"), "nope", r"experiments\.airline-window\.compare_with: needs another forecast"),
+        (("experiments", "airline-window", "compare_with"), "bbc-bilstm", r"experiments\.airline-window\.compare_with: needs another"),
+        (("experiments", "airline-window", "compare_with"), "airline-window", r"experiments\.airline-window\.compare_with: needs another"),
+        (("experiments", "bbc-bilstm", "compare_with"), "bbc-bilstm-tuned", r"experiments\.bbc-bilstm\.compare_with: unknown key"),
+        (("experiments", "bbc-bilstm", "write_up"), 0.89, r"experiments\.bbc-bilstm\.write_up: expected str, got 0\.89"),
     ],
 )
 def test_bad_params_name_the_key(raw_params: dict, path: tuple, value: object, message: str):

@@ -1,9 +1,14 @@
 """The plot stage's labels in the data's own terms."""
 
+import json
+
 import pandas as pd
 import pytest
+import yaml
 
+import stages.plot
 from stages.plot import seasonal_label, time_axis
+from tests.conftest import ROOT
 
 
 @pytest.mark.parametrize(
@@ -24,3 +29,42 @@ def test_time_axis_uses_dates_when_the_times_are_dates():
     table = pd.DataFrame({"index": [3, 4], "time": ["1949-04", "1949-05"]})
     assert list(time_axis(table)) == [pd.Timestamp("1949-04-01"), pd.Timestamp("1949-05-01")]
     assert list(time_axis(table.assign(time=["a", "b"]))) == [3, 4]
+
+
+def test_pairs_and_dashed_variants_come_from_params(tmp_path, monkeypatch):
+    """`compare_with` draws a pair figure, and the variants on a transformed series (log or
+    differenced) are the dashed lines of their file's test forecasts, whatever their names."""
+    data = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+    base = data["experiments"]["airline-stateful"]
+    data["experiments"] = {
+        "plain": base | {"compare_with": "logged"},
+        "logged": base | {"dataset": "airline-seasonal", "compare_with": None},
+    }
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    table = pd.DataFrame(
+        {
+            "index": range(4),
+            "time": ["1949-01", "1949-02", "1949-03", "1949-04"],
+            "split": ["train", "train", "test", "test"],
+            "actual": [1.0, 2.0, 3.0, 4.0],
+            "prediction": [1.1, 2.1, 3.1, 4.1],
+            "lowest": [1.0, 2.0, 3.0, 4.0],
+            "highest": [1.2, 2.2, 3.2, 4.2],
+        }
+    )
+    metrics = {"test_rmse": 1.0, "naive_test_rmse": 2.0, "seasonal_naive_test_rmse": 3.0, "seeds": 1}
+    curves = pd.DataFrame({"epoch": [1, 2], "loss": [0.5, 0.4], "loss_seed1": [0.5, 0.4]})
+    for folder in ("metrics", "plots/learning", "plots/forecast"):
+        (tmp_path / folder).mkdir(parents=True)
+    for name in data["experiments"]:
+        (tmp_path / "metrics" / f"{name}.json").write_text(json.dumps(metrics))
+        table.to_csv(tmp_path / "plots" / "forecast" / f"{name}.csv", index=False)
+        curves.to_csv(tmp_path / "plots" / "learning" / f"{name}.csv", index=False)
+    dashed = []
+    monkeypatch.setattr(stages.plot, "plot_test_forecasts", lambda dataset, tables, metrics, transformed, *rest: dashed.extend(transformed))
+    monkeypatch.chdir(tmp_path)
+    figures = tmp_path / "figures"
+    figures.mkdir()
+    stages.plot.draw_figures(figures)
+    assert (figures / "plain-vs-logged.png").is_file()
+    assert dashed == ["logged"]
