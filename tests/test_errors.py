@@ -7,8 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
-from stages import predict
+from stages import params, predict
 from stages.io import exit_on_error, replace_directory
 from tests.conftest import ROOT
 
@@ -101,3 +102,44 @@ def test_truncated_keras_file_is_one_line(capsys, project: Path):
     message = stopped(capsys, lambda: predict.main(["airline-window", "--values", "1,2,3"]))
     assert message.startswith("error: cannot load a model: File not found: filepath=models/airline-window/seed-1.keras")
     assert message.endswith("(run: dvc checkout, or dvc repro train@<experiment>)")
+
+
+def write_params(project: Path, path: tuple, value: object) -> None:
+    """The project's params.yaml with one value changed."""
+    data = yaml.safe_load((ROOT / "params.yaml").read_text())
+    entry = data
+    for key in path[:-1]:
+        entry = entry[key]
+    entry[path[-1]] = value
+    (project / "params.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("experiments", "airline-window", "epochs"), 100_000_000, "experiments.airline-window.epochs: must be at most 10,000"),
+        (("experiments", "airline-window", "units"), [100_000], "experiments.airline-window.units: must be at most 4,096"),
+        (("experiments", "airline-window", "look_back"), 50_000, "experiments.airline-window.look_back: must be at most 10,000"),
+        (("experiments", "bbc-bilstm", "max_length"), 10**6, "experiments.bbc-bilstm.max_length: must be at most 100,000"),
+        (("experiments", "bbc-bilstm", "encoding", "vocab_size"), 10**7, "experiments.bbc-bilstm.encoding.vocab_size: must be at most"),
+        (("experiments", "bbc-bilstm", "network", "embedding_dim"), 10**5, "experiments.bbc-bilstm.network.embedding_dim: must be at most"),
+        (("experiments", "alice-lstm", "window"), 10**5, "experiments.alice-lstm.window: must be at most 10,000"),
+    ],
+)
+def test_settings_past_their_documented_bound_are_refused(capsys, project: Path, path: tuple, value: object, message: str):
+    write_params(project, path, value)
+    assert stopped(capsys, lambda: predict.main([path[1]])).startswith(f"error: {message}")
+
+
+def test_a_model_too_big_for_the_machine_is_refused_with_its_size(capsys, project: Path, monkeypatch):
+    monkeypatch.setattr(params, "machine_memory", lambda: 8 * 2**30)
+    write_params(project, ("experiments", "airline-window", "units"), [4096] * 4)
+    message = stopped(capsys, lambda: predict.main(["airline-window"]))
+    assert message.startswith("error: experiments.airline-window.units: 469,880,833 parameters")
+    assert message.endswith("need about 7.0 GiB to train, more than 50% of this machine's 8.0 GiB")
+
+
+def test_yaml_syntax_error_keeps_line_and_column(capsys, project: Path):
+    (project / "params.yaml").write_text("experiments:\n  a: [1, 2\n  b: 3\n")
+    message = stopped(capsys, lambda: predict.main(["a"]))
+    assert message.startswith("error: params.yaml: not valid YAML at line 3 column 4: ")
