@@ -85,6 +85,7 @@ class SeriesDataset:
     files: list[SourceFile]
     value_column: StrictStr
     time_column: StrictStr | None
+    sort: StrictBool
     delimiter: StrictStr
     header: StrictBool
     train_fraction: StrictFloat

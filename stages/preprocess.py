@@ -89,6 +89,8 @@ def read_series(path: Path, dataset: SeriesDataset) -> tuple[np.ndarray, np.ndar
     frame = read_table(path, dataset.delimiter, dataset.header)
     columns = [dataset.value_column] + ([dataset.time_column] if dataset.time_column else [])
     require_columns(frame, path, columns)
+    if dataset.time_column:
+        frame = in_time_order(frame, path, dataset.time_column, dataset.sort)
     text = frame[dataset.value_column].str.strip()
     values = pd.to_numeric(text, errors="coerce")
     bad = values.isna() | ~np.isfinite(values.fillna(0.0))
@@ -112,6 +114,44 @@ def read_series(path: Path, dataset: SeriesDataset) -> tuple[np.ndarray, np.ndar
         raise PipelineError(f"{path}: column {dataset.value_column!r} has no numbers to fill the gaps from")
     print(f"{path}: {int(bad.sum())} empty or non-numeric value(s) in {dataset.value_column!r}, fill: {dataset.fill}")
     return times, values.to_numpy(dtype="float64")
+
+
+def _time_keys(times: pd.Series) -> np.ndarray | None:
+    """The times as numbers (plain numbers or dates) to order them by; None for other labels,
+    whose order cannot be checked (only their repeats)."""
+    numbers = pd.to_numeric(times, errors="coerce")
+    if numbers.notna().all():
+        return numbers.to_numpy(dtype="float64")
+    dates = pd.to_datetime(times, errors="coerce", format="mixed")
+    return pd.DatetimeIndex(dates).asi8 if dates.notna().all() else None
+
+
+def in_time_order(frame: pd.DataFrame, path: Path, column: str, sort: bool) -> pd.DataFrame:
+    """The rows with each time once, in increasing time: a repeat is refused naming both rows; rows
+    out of order are refused too, or sorted (saying so) with `sort: true`. A silently repeated or
+    shuffled month would train, score and label forecasts in the wrong order."""
+    times = frame[column].str.strip()
+    keys = _time_keys(times)
+    repeated = pd.Series(times.to_numpy() if keys is None else keys).duplicated()
+    if repeated.any():
+        row = int(np.argmax(repeated.to_numpy()))
+        first = int(np.argmax((times == times.iloc[row]).to_numpy())) if keys is None else int(np.argmax(keys == keys[row]))
+        raise PipelineError(
+            f"{path}: column {column!r} row {row + 1} repeats the time {times.iloc[row]!r} of row {first + 1}; each time must appear once"
+        )
+    if keys is None:
+        return frame
+    backwards = np.flatnonzero(np.diff(keys) < 0)
+    if not len(backwards):
+        return frame
+    if not sort:
+        row = int(backwards[0]) + 1
+        raise PipelineError(
+            f"{path}: column {column!r} row {row + 1} ({times.iloc[row]!r}) comes before row {row} ({times.iloc[row - 1]!r}); "
+            "times must increase (set sort: true to sort the rows by time)"
+        )
+    print(f"{path}: {len(backwards)} row(s) out of time order in {column!r}; sort: true, sorted by time")
+    return frame.iloc[np.argsort(keys, kind="stable")].reset_index(drop=True)
 
 
 def raw_file(name: str, dataset: Dataset, download: str | None) -> Path:

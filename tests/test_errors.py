@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stages import params, predict
+from stages import params, predict, preprocess
 from stages.io import exit_on_error, replace_directory
 from tests.conftest import ROOT
 
@@ -143,3 +143,50 @@ def test_yaml_syntax_error_keeps_line_and_column(capsys, project: Path):
     (project / "params.yaml").write_text("experiments:\n  a: [1, 2\n  b: 3\n")
     message = stopped(capsys, lambda: predict.main(["a"]))
     assert message.startswith("error: params.yaml: not valid YAML at line 3 column 4: ")
+
+
+def add_dataset(project: Path, file_name: str, text: str, **entry: object) -> None:
+    """A dataset `toy` of the project's params.yaml, with its raw file."""
+    data = yaml.safe_load((ROOT / "params.yaml").read_text())
+    files = [{"name": file_name, "url": "https://example.invalid/" + file_name, "sha256": "0" * 64}]
+    data["datasets"] = {"toy": {"files": files, **entry}}
+    (project / "params.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    folder = project / "data" / "raw" / "toy"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / file_name).write_text(text)
+
+
+def months(*numbers: int) -> str:
+    return "Month,Passengers\n" + "".join(f"1949-{number:02d},{100 + index}\n" for index, number in enumerate(numbers))
+
+
+def add_series(project: Path, text: str, **entry: object) -> None:
+    add_dataset(project, "series.csv", text, kind="series", value_column="Passengers", time_column="Month", seasonal_period=2, **entry)
+
+
+def test_series_with_a_repeated_time_is_refused_naming_both_rows(capsys, project: Path):
+    add_series(project, months(1, 2, 3, 4, 4, 5, 6, 7, 8, 9))
+    message = stopped(capsys, lambda: preprocess.main(["toy"]))
+    assert message == "error: data/raw/toy/series.csv: column 'Month' row 5 repeats the time '1949-04' of row 4; each time must appear once"
+    assert not (project / "data" / "prepared" / "toy").exists()
+
+
+def test_series_out_of_order_is_refused_naming_the_rows(capsys, project: Path):
+    add_series(project, months(1, 2, 4, 3, 5, 6, 7, 8, 9, 10))
+    message = stopped(capsys, lambda: preprocess.main(["toy"]))
+    assert message == (
+        "error: data/raw/toy/series.csv: column 'Month' row 4 ('1949-03') comes before row 3 ('1949-04'); "
+        "times must increase (set sort: true to sort the rows by time)"
+    )
+    assert not (project / "data" / "prepared" / "toy").exists()
+
+
+def test_series_out_of_order_is_sorted_with_sort_true(capsys, project: Path):
+    import numpy as np
+
+    add_series(project, months(1, 2, 4, 3, 5, 6, 7, 8, 9, 10), sort=True)
+    preprocess.main(["toy"])
+    assert "1 row(s) out of time order in 'Month'; sort: true, sorted by time" in capsys.readouterr().out
+    series = np.load(project / "data" / "prepared" / "toy" / "series.npz")
+    assert series["time"].tolist() == [f"1949-{number:02d}" for number in range(1, 11)]
+    assert series["values"].tolist()[1:4] == [101, 103, 102]
