@@ -197,6 +197,7 @@ class TextDataset:
     files: list[SourceFile]
     text_column: StrictStr
     label_column: StrictStr
+    missing_labels: Literal["refuse", "drop", "keep"]
     delimiter: StrictStr
     header: StrictBool
     quoting: Literal["minimal", "none"]

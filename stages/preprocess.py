@@ -257,20 +257,45 @@ def write_texts(
     return f"{len(table)} texts, {len(classes)} classes, {sizes}"
 
 
+MISSING_MARKERS = frozenset({"nan", "na", "n/a", "#n/a", "<na>", "null", "none"})
+
+
+def missing_labels(labels: pd.Series, path: Path, dataset: TextDataset) -> pd.Series:
+    """Rows to drop for a label that is a missing-value marker (`NaN`, `NA`, `null`, `None`): such a
+    label is refused naming its row (a class called "NaN" is almost always an export's empty
+    cell), dropped with `missing_labels: drop`, or a class of its own with `keep`."""
+    if dataset.missing_labels == "keep":
+        return pd.Series(False, index=labels.index)
+    marked = labels.str.lower().isin(MISSING_MARKERS)
+    if marked.any() and dataset.missing_labels == "refuse":
+        row = int(np.argmax(marked.to_numpy()))
+        raise PipelineError(
+            f"{path}: row {row + 1} has {dataset.label_column} {labels.iloc[row]!r}, a missing-value marker, not a label "
+            f"({int(marked.sum())} such row(s)); set missing_labels: drop to drop them, or keep to make it a class"
+        )
+    return marked
+
+
 def prepare_texts(name: str, dataset: TextDataset, folder: Path, download: str | None = None) -> str:
     path = raw_file(name, dataset, download)
     frame = read_table(path, dataset.delimiter, dataset.header, dataset.quoting, dataset.rows_span_lines)
     columns = [dataset.text_column, dataset.label_column] + ([dataset.group_column] if dataset.group_column else [])
     require_columns(frame, path, columns)
     texts, labels = frame[dataset.text_column], frame[dataset.label_column].str.strip()
+    marked = missing_labels(labels, path, dataset)
     if dataset.classes is not None:
-        unknown = ~labels.isin(dataset.classes)
+        unknown = ~labels.isin(dataset.classes) & ~marked
         if unknown.any():
             row = int(np.argmax(unknown.to_numpy()))
             raise PipelineError(f"{path}: row {row + 1} has {dataset.label_column} {labels.iloc[row]!r}, not one of {dataset.classes}")
-    empty = (texts.str.strip() == "") | (labels == "")
+    if marked.any():
+        column = dataset.label_column
+        print(f"preprocess@{name}: dropped {int(marked.sum())} rows whose {column!r} is a missing-value marker (missing_labels: drop)")
+    empty = ((texts.str.strip() == "") | (labels == "")) & ~marked
     if empty.any():
         print(f"preprocess@{name}: dropped {int(empty.sum())} rows with empty {dataset.text_column!r} or {dataset.label_column!r}")
+    empty |= marked
+    if empty.any():
         frame, texts, labels = (
             frame[~empty].reset_index(drop=True),
             texts[~empty].reset_index(drop=True),

@@ -190,3 +190,29 @@ def test_series_out_of_order_is_sorted_with_sort_true(capsys, project: Path):
     series = np.load(project / "data" / "prepared" / "toy" / "series.npz")
     assert series["time"].tolist() == [f"1949-{number:02d}" for number in range(1, 11)]
     assert series["values"].tolist()[1:4] == [101, 103, 102]
+
+
+def add_texts(project: Path, label_of_row_5: str, **entry: object) -> None:
+    """40 labelled texts; row 5's label is `label_of_row_5`."""
+    rows = [("sport" if row % 2 else "money", f"text number {row}") for row in range(1, 41)]
+    rows[4] = (label_of_row_5, "text number 5")
+    text = "category,text\n" + "".join(f"{label},{words}\n" for label, words in rows)
+    add_dataset(project, "texts.csv", text, kind="text", text_column="text", label_column="category", **entry)
+
+
+@pytest.mark.parametrize("marker", ["NaN", "NA", "null", "None"])
+def test_a_missing_value_marker_as_label_is_refused_with_its_row(capsys, project: Path, marker: str):
+    add_texts(project, marker)
+    message = stopped(capsys, lambda: preprocess.main(["toy"]))
+    assert message == (
+        f"error: data/raw/toy/texts.csv: row 5 has category {marker!r}, a missing-value marker, not a label (1 such row(s)); "
+        "set missing_labels: drop to drop them, or keep to make it a class"
+    )
+    assert not (project / "data" / "prepared" / "toy").exists()
+
+
+def test_missing_labels_drop_drops_those_rows(capsys, project: Path):
+    add_texts(project, "NaN", missing_labels="drop")
+    preprocess.main(["toy"])
+    assert "dropped 1 rows whose 'category' is a missing-value marker (missing_labels: drop)" in capsys.readouterr().out
+    assert (project / "data" / "prepared" / "toy" / "labels.json").read_text().split() == ["[", '"money",', '"sport"', "]"]
