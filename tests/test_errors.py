@@ -216,3 +216,38 @@ def test_missing_labels_drop_drops_those_rows(capsys, project: Path):
     preprocess.main(["toy"])
     assert "dropped 1 rows whose 'category' is a missing-value marker (missing_labels: drop)" in capsys.readouterr().out
     assert (project / "data" / "prepared" / "toy" / "labels.json").read_text().split() == ["[", '"money",', '"sport"', "]"]
+
+
+def add_corpus(project: Path, text: str, **entry: object) -> None:
+    add_dataset(project, "book.txt", text, kind="corpus", **entry)
+
+
+def test_a_document_pattern_that_matches_no_line_says_so(capsys, project: Path):
+    add_corpus(
+        project,
+        "".join(f"  {numeral}\nsome words of chapter {numeral}\n" for numeral in ("I", "II", "III", "IV")),
+        document_pattern="^[IVXLC]+$",
+    )
+    message = stopped(capsys, lambda: preprocess.main(["toy"]))
+    assert message == (
+        "error: datasets.toy.document_pattern: '^[IVXLC]+$' matched no line of data/raw/toy/book.txt "
+        "(each line is matched from its first character)"
+    )
+
+
+def test_an_old_style_gutenberg_footer_ends_the_text(project: Path):
+    lines = [f"line {number} of the book" for number in range(1, 21)]
+    text = "\n".join(["*** START OF THE BOOK ***", *lines, "End of Project Gutenberg's Book, by Someone", "licence text", "*** END OF"])
+    add_corpus(project, text, start_marker="*** START OF", end_marker="*** END OF")
+    preprocess.main(["toy"])
+    corpus = yaml.safe_load((project / "data" / "prepared" / "toy" / "corpus.json").read_text())
+    assert corpus["validation"] == ["line 19 of the book", "line 20 of the book"]
+
+
+def test_an_error_in_a_dataset_variant_names_the_variant(capsys, project: Path):
+    add_series(project, months(1, 2, 3, 4, 5, 6, 7, 8, 9, 10).replace(",100\n", ",0\n"))
+    data = yaml.safe_load((project / "params.yaml").read_text())
+    data["dataset_variants"] = {"toy-log": {"source": "toy", "kind": "series", "log": True}}
+    (project / "params.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    message = stopped(capsys, lambda: preprocess.main(["toy-log"]))
+    assert message == "error: dataset_variants.toy-log.log: needs positive values, row 1 is 0"
