@@ -251,3 +251,26 @@ def test_an_error_in_a_dataset_variant_names_the_variant(capsys, project: Path):
     (project / "params.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     message = stopped(capsys, lambda: preprocess.main(["toy-log"]))
     assert message == "error: dataset_variants.toy-log.log: needs positive values, row 1 is 0"
+
+
+def test_predict_refuses_empty_values(capsys, project: Path):
+    message = stopped(capsys, lambda: predict.main(["airline-window", "--values", ""]))
+    assert message == "error: --values: empty; give comma-separated numbers, or leave it out to start from the series' end"
+
+
+def test_predict_steps_are_bounded(capsys, project: Path):
+    message = stopped(capsys, lambda: predict.main(["airline-window", "--steps", "1000000000"]))
+    assert message == "error: --steps must be at most 1000, got 1000000000"
+
+
+def test_a_long_forecast_shows_its_progress(capsys, project: Path, monkeypatch):
+    import numpy as np
+
+    from stages import models
+
+    write_scaler(project, '{"minimum": 0, "maximum": 10, "log": false, "difference": 0, "training_windows": 10}')
+    monkeypatch.setattr(models, "load_seed_models", lambda name, seeds: {1: lambda inputs, training: np.array([[0.5]])})
+    monkeypatch.setattr(models, "reset_states", lambda model: None)
+    predict.main(["airline-window", "--values", "1,2,3", "--steps", "250"])
+    err = capsys.readouterr().err
+    assert "forecast: step 100/250 of seed model 1" in err and "forecast: step 200/250 of seed model 1" in err
