@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from stages import params, predict, preprocess
-from stages.io import exit_on_error, replace_directory
+from stages.io import PipelineError, exit_on_error, replace_directory
 from tests.conftest import ROOT
 
 
@@ -73,8 +73,8 @@ def test_resource_exhausted_is_one_line_without_importing_tensorflow(capsys):
 
 def test_debug_environment_variable_shows_the_traceback(monkeypatch):
     monkeypatch.setenv("LSTM_DEBUG", "1")
-    with pytest.raises(PermissionError):
-        raising(PermissionError(13, "Permission denied", "metrics/x.json"))()
+    with pytest.raises(PipelineError, match="bad input"):
+        raising(PipelineError("bad input"))()
 
 
 def write_scaler(project: Path, text: str) -> None:
