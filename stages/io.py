@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 import tempfile
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,16 +30,54 @@ class PipelineError(Exception):
 
 
 def exit_on_error(main: Callable[..., None]) -> Callable[..., None]:
-    """Turn a PipelineError into `error: ...` on stderr and exit status 1."""
+    """The one error boundary of every stage: a known fault becomes `error: ...` on stderr and a
+    non-zero exit, never a traceback (Ctrl-C: `interrupted`, 130). With LSTM_DEBUG=1 nothing is
+    caught, so a developer sees the traceback."""
 
     @functools.wraps(main)
     def wrapper(*args: Any, **kwargs: Any) -> None:
+        if os.environ.get("LSTM_DEBUG") == "1":
+            return main(*args, **kwargs)
         try:
             main(*args, **kwargs)
-        except PipelineError as error:
-            sys.exit(f"error: {error}")
+        except KeyboardInterrupt:  # raised through replace_directory's finally, so staging is gone
+            print("interrupted", file=sys.stderr)
+            sys.exit(130)
+        except Exception as error:
+            line = error_line(error)
+            if line is None:
+                raise
+            sys.exit(f"error: {line}")
 
     return wrapper
+
+
+def error_line(error: BaseException) -> str | None:
+    """What a known fault says in one line; None for a bug, which keeps its traceback."""
+    if isinstance(error, PipelineError):
+        return str(error)
+    if _is_keras_load_error(error):
+        return f"cannot load a model: {_first_line(error)} (run: dvc checkout, or dvc repro train@<experiment>)"
+    if isinstance(error, OSError):
+        where = f"{error.filename}: " if error.filename else ""
+        return f"{where}{error.strerror or _first_line(error)}"
+    if isinstance(error, json.JSONDecodeError):
+        return f"not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
+    if any(cls.__name__ == "ResourceExhaustedError" and cls.__module__.startswith("tensorflow") for cls in type(error).__mro__):
+        return f"out of memory: {_first_line(error)}; lower units, embedding_dim, max_length, vocab_size or batch_size"
+    return None
+
+
+def _is_keras_load_error(error: BaseException) -> bool:
+    """Raised from inside Keras's model loading (a truncated or empty .keras file): checked on the
+    traceback, so no Keras import is needed."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return isinstance(error, (ValueError, OSError)) and any(f"keras{os.sep}src{os.sep}saving" in frame.filename for frame in frames)
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 DVC_SCRATCH = Path(".dvc") / "tmp"
@@ -94,7 +133,13 @@ def write_json(path: str | Path, data: Any) -> None:
 
 
 def read_json(path: str | Path) -> Any:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    """A JSON file; a broken one (a cut-off write, a bad merge) is named with where it breaks."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise PipelineError(
+            f"{path}: not valid JSON ({error.msg} at line {error.lineno} column {error.colno}); run: dvc checkout, or dvc repro"
+        ) from None
 
 
 def write_npz(path: str | Path, **arrays: np.ndarray) -> None:

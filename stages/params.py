@@ -5,7 +5,9 @@ the bad value was written (`experiments.<name>.<key>` or `defaults.experiments.<
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
+import os
 import re
 import typing
 from pathlib import Path
@@ -21,6 +23,17 @@ CHECKED = ConfigDict(extra="forbid")  # a key the class does not know is an erro
 
 PARAMS_FILE = Path("params.yaml")
 TRAINED_SETTINGS = "settings.json"  # in models/<experiment>/: the resolved entries it was trained with
+
+# Upper bounds, far above any write-up's setting, that stop a typo (an extra zero or three) at the
+# params check instead of hours into training or inside TensorFlow's allocator.
+MAX_EPOCHS = 10_000
+MAX_UNITS = 4_096  # per layer: LSTM units, embedding_dim, dense_units
+MAX_LENGTH = 100_000  # words a text is cut or padded to
+MAX_VOCABULARY = 1_000_000
+MAX_WINDOW = 10_000  # window (generate) and look_back (forecast)
+# A model whose estimated training memory (float32 weights, gradients and two Adam moments, plus
+# one batch's activations) passes this share of the machine's memory is refused before TensorFlow starts.
+MEMORY_SHARE = 0.5
 
 
 @dataclass(frozen=True, config=CHECKED)
@@ -74,6 +87,7 @@ class SeriesDataset:
     files: list[SourceFile]
     value_column: StrictStr
     time_column: StrictStr | None
+    sort: StrictBool
     delimiter: StrictStr
     header: StrictBool
     train_fraction: StrictFloat
@@ -114,9 +128,60 @@ class ForecastExperiment:
     def __post_init__(self) -> None:
         if self.look_back < 1:
             raise ValueError("look_back: must be >= 1")
+        _check_at_most("look_back", self.look_back, MAX_WINDOW)
         if not self.units or min(self.units) < 1:
             raise ValueError("units: needs at least one layer, each with >= 1 unit")
+        _check_at_most("units", max(self.units), MAX_UNITS)
         _check_training(self.epochs, self.batch_size, self.seeds, self.learning_rate)
+        steps, features = (self.look_back, 1) if self.framing == "timesteps" else (1, self.look_back)
+        layers = [features, *self.units]
+        parameters = sum(_rnn_parameters("lstm", inputs, units) for inputs, units in itertools.pairwise(layers)) + self.units[-1] + 1
+        _check_size("units", parameters, self.batch_size * steps * sum(self.units) * 8)
+
+
+def _check_at_most(name: str, value: int, bound: int) -> None:
+    if value > bound:
+        raise ValueError(f"{name}: must be at most {bound:,} (the bounds are listed in stages/params.py), got {value:,}")
+
+
+def _rnn_parameters(cell: str, inputs: int, units: int) -> int:
+    """Weights of one recurrent layer: per gate, input and recurrent kernels and a bias."""
+    gates = {"lstm": 4, "gru": 3, "simple_rnn": 1}[cell]
+    return gates * (units * (inputs + units) + units)
+
+
+def machine_memory() -> int:
+    """Physical memory in bytes (what a training run can at most use)."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _check_size(name: str, parameters: int, activations: int) -> None:
+    """Refuse a model that cannot fit: 4 float32 copies of every weight (weights, gradients, two
+    Adam moments) and one batch's activations, against MEMORY_SHARE of the machine's memory."""
+    needed, memory = 4 * (4 * parameters + activations), machine_memory()
+    if needed > MEMORY_SHARE * memory:
+        raise ValueError(
+            f"{name}: {parameters:,} parameters need about {needed / 2**30:,.1f} GiB to train, "
+            f"more than {MEMORY_SHARE:.0%} of this machine's {memory / 2**30:,.1f} GiB"
+        )
+
+
+def _check_network(network: RecurrentNetwork, encoding: TextEncoding, steps: int, batch_size: int, outputs: int) -> None:
+    """The size check of an Embedding -> (Bi)RNN -> [Dense] -> output model. Without a vocab_size
+    the vocabulary is not known before training, so the embedding is left out of the estimate."""
+    vocabulary = encoding.vocab_size or 0
+    directions = 2 if network.bidirectional else 1
+    width = network.units * directions
+    dense = network.dense_units * (width + 1)
+    top = network.dense_units or width
+    parameters = (
+        vocabulary * network.embedding_dim
+        + directions * _rnn_parameters(network.cell, network.embedding_dim, network.units)
+        + dense
+        + (top + 1) * outputs
+    )
+    activations = batch_size * (steps * (network.embedding_dim + 8 * width) + outputs)
+    _check_size("network", parameters, activations)
 
 
 def _check_fraction(name: str, value: float, low_inclusive: bool = False) -> None:
@@ -136,6 +201,7 @@ class TextDataset:
     files: list[SourceFile]
     text_column: StrictStr
     label_column: StrictStr
+    missing_labels: Literal["refuse", "drop", "keep"]
     delimiter: StrictStr
     header: StrictBool
     quoting: Literal["minimal", "none"]
@@ -229,8 +295,10 @@ class TextEncoding:
     vocab_size: StrictInt | None
 
     def __post_init__(self) -> None:
-        if self.vocab_size is not None and self.vocab_size < 3:
-            raise ValueError("vocab_size: must be >= 3 (padding, OOV and at least one word)")
+        if self.vocab_size is not None:
+            if self.vocab_size < 3:
+                raise ValueError("vocab_size: must be >= 3 (padding, OOV and at least one word)")
+            _check_at_most("vocab_size", self.vocab_size, MAX_VOCABULARY)
 
 
 @dataclass(frozen=True, config=CHECKED)
@@ -250,6 +318,8 @@ class RecurrentNetwork:
     def __post_init__(self) -> None:
         if self.embedding_dim < 1 or self.units < 1 or self.dense_units < 0:
             raise ValueError("units: embedding_dim and units must be >= 1, dense_units >= 0")
+        for name in ("embedding_dim", "units", "dense_units"):
+            _check_at_most(name, getattr(self, name), MAX_UNITS)
         for name in ("embedding_dropout", "rnn_dropout", "recurrent_dropout", "dropout"):
             _check_fraction(name, getattr(self, name), low_inclusive=True)
 
@@ -257,6 +327,7 @@ class RecurrentNetwork:
 def _check_training(epochs: int, batch_size: int, seeds: list[int], learning_rate: float) -> None:
     if epochs < 1:
         raise ValueError("epochs: must be >= 1")
+    _check_at_most("epochs", epochs, MAX_EPOCHS)
     if batch_size < 1:
         raise ValueError("batch_size: must be >= 1")
     if not seeds or len(set(seeds)) != len(seeds):
@@ -288,6 +359,7 @@ class ClassifyExperiment:
     def __post_init__(self) -> None:
         if self.max_length < 1:
             raise ValueError("max_length: must be >= 1")
+        _check_at_most("max_length", self.max_length, MAX_LENGTH)
         if self.clipnorm < 0:
             raise ValueError("clipnorm: must be >= 0 (0: no clipping)")
         if self.batching == "by_length" and self.padding != "post":
@@ -295,6 +367,7 @@ class ClassifyExperiment:
         if self.early_stopping_patience < 0:
             raise ValueError("early_stopping_patience: must be >= 0")
         _check_training(self.epochs, self.batch_size, self.seeds, self.learning_rate)
+        _check_network(self.network, self.encoding, self.max_length, self.batch_size, 1 if self.output == "sigmoid" else 2)
 
 
 @dataclass(frozen=True, config=CHECKED)
@@ -341,7 +414,9 @@ class GenerateExperiment:
     def __post_init__(self) -> None:
         if self.window < 1:
             raise ValueError("window: must be >= 1")
+        _check_at_most("window", self.window, MAX_WINDOW)
         _check_training(self.epochs, self.batch_size, self.seeds, self.learning_rate)
+        _check_network(self.network, self.encoding, self.window, self.batch_size, self.encoding.vocab_size or 0)
 
 
 @dataclass(frozen=True, config=CHECKED)
@@ -569,8 +644,16 @@ def load_params(path: str | Path = PARAMS_FILE, only: str | None = None) -> Para
     except OSError as error:
         raise PipelineError(f"{path}: cannot read ({error.strerror})") from None
     except yaml.YAMLError as error:
-        raise PipelineError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
+        raise PipelineError(f"{path}: not valid YAML{_yaml_place(error)}") from None
     return parse_params(data if only is None else _select(data, only))
+
+
+def _yaml_place(error: yaml.YAMLError) -> str:
+    """Where the YAML breaks and why (` at line 3 column 7: ...`), as DVC's own message says it."""
+    mark, problem = getattr(error, "problem_mark", None), getattr(error, "problem", None)
+    if mark is None:
+        return f" ({str(error).splitlines()[0]})"
+    return f" at line {mark.line + 1} column {mark.column + 1}: {problem or str(error).splitlines()[0]}"
 
 
 def save_trained(folder: Path, experiment: Experiment, dataset: Dataset) -> None:

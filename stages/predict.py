@@ -5,6 +5,9 @@
     python -m stages.predict airline-stateful --steps 12 --plot forecast.png
     python -m stages.predict nursery-bilstm --seed-text "mary had a" --lines 4 --words 6
 
+A forecast runs at most MAX_STEPS (1000) steps, one model call per step and seed, with its
+progress on stderr every PROGRESS_EVERY steps.
+
 Every mode loads models/<experiment>/ (all seeds; their outputs are averaged) and applies the
 same encoding, scaling and windowing code the pipeline trained with, by the settings saved there
 at training time: params.yaml and data/prepared are not read.
@@ -27,6 +30,9 @@ from stages.io import MODELS_DIR, PipelineError, exit_on_error, read_json, write
 from stages.params import ClassifyExperiment, Dataset, Experiment, ForecastExperiment, GenerateExperiment, Sample, load_params, load_trained
 from stages.series import SCALING_FILE, PreparedSeries, load_series, make_windows, model_inputs, read_scaling
 from stages.text import OOV, Vocabulary
+
+MAX_STEPS = 1000
+PROGRESS_EVERY = 100
 
 MODE_OPTIONS = {
     "classify": {"texts", "file"},
@@ -88,6 +94,8 @@ def forecast(name: str, experiment: ForecastExperiment, steps: int, values: list
 
     if steps <= 0:
         raise PipelineError(f"--steps must be > 0, got {steps}")
+    if steps > MAX_STEPS:
+        raise PipelineError(f"--steps must be at most {MAX_STEPS}, got {steps}")
     if experiment.stateful and experiment.batch_size != 1:
         raise PipelineError(f"experiments.{name}.batch_size: a stateful model forecasts step by step only with batch_size 1")
     scaling = read_scaling(MODELS_DIR / name / SCALING_FILE)  # saved with the model
@@ -110,7 +118,9 @@ def forecast(name: str, experiment: ForecastExperiment, steps: int, values: list
         if warm_up is not None:
             model.predict(warm_up, batch_size=1, verbose=0)
         extended = history
-        for _ in range(steps):
+        for step in range(1, steps + 1):
+            if steps > PROGRESS_EVERY and step % PROGRESS_EVERY == 0:
+                print(f"forecast: step {step}/{steps} of seed model {len(runs) + 1}", file=sys.stderr)
             window = scaling.scale(extended)[np.newaxis, -experiment.look_back :]
             scaled = np.asarray(model(model_inputs(window, experiment.framing), training=False))[0]
             extended = np.append(extended, scaling.to_original(scaled, [len(extended)], extended))
@@ -173,7 +183,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("experiment")
     parser.add_argument("texts", nargs="*", help="classify: texts to label (default: --file, or one per line on stdin)")
     parser.add_argument("--file", help="classify: a file with one text per line")
-    parser.add_argument("--steps", type=int, help="forecast: how many steps ahead (default 12)")
+    parser.add_argument("--steps", type=int, help=f"forecast: how many steps ahead (default 12, at most {MAX_STEPS})")
     parser.add_argument("--values", help="forecast: comma-separated recent values to start from instead of the series' end")
     parser.add_argument("--plot", help="forecast: also draw history + forecast into this PNG")
     parser.add_argument("--history", type=int, help="forecast: points of history shown in --plot (default: 3 x steps, >= 24)")
@@ -205,8 +215,10 @@ def main(argv: list[str] | None = None) -> None:
         for row in classify_texts(args.experiment, experiment, texts):
             print(json.dumps(row))
     elif experiment.task == "forecast":
+        if args.values is not None and not args.values.strip():
+            raise PipelineError("--values: empty; give comma-separated numbers, or leave it out to start from the series' end")
         try:
-            values = [float(value) for value in args.values.split(",")] if args.values else None
+            values = [float(value) for value in args.values.split(",")] if args.values is not None else None
         except ValueError:
             raise PipelineError(f"--values: expected comma-separated numbers, got {args.values!r}") from None
         not_finite = [value for value in values or [] if not math.isfinite(value)]

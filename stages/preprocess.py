@@ -89,6 +89,8 @@ def read_series(path: Path, dataset: SeriesDataset) -> tuple[np.ndarray, np.ndar
     frame = read_table(path, dataset.delimiter, dataset.header)
     columns = [dataset.value_column] + ([dataset.time_column] if dataset.time_column else [])
     require_columns(frame, path, columns)
+    if dataset.time_column:
+        frame = in_time_order(frame, path, dataset.time_column, dataset.sort)
     text = frame[dataset.value_column].str.strip()
     values = pd.to_numeric(text, errors="coerce")
     bad = values.isna() | ~np.isfinite(values.fillna(0.0))
@@ -114,6 +116,49 @@ def read_series(path: Path, dataset: SeriesDataset) -> tuple[np.ndarray, np.ndar
     return times, values.to_numpy(dtype="float64")
 
 
+def _time_keys(times: pd.Series) -> np.ndarray | None:
+    """The times as numbers (plain numbers or dates) to order them by; None for other labels,
+    whose order cannot be checked (only their repeats)."""
+    numbers = pd.to_numeric(times, errors="coerce")
+    if numbers.notna().all():
+        return numbers.to_numpy(dtype="float64")
+    dates = pd.to_datetime(times, errors="coerce", format="mixed")
+    return pd.DatetimeIndex(dates).asi8 if dates.notna().all() else None
+
+
+def in_time_order(frame: pd.DataFrame, path: Path, column: str, sort: bool) -> pd.DataFrame:
+    """The rows with each time once, in increasing time: a repeat is refused naming both rows; rows
+    out of order are refused too, or sorted (saying so) with `sort: true`. A silently repeated or
+    shuffled month would train, score and label forecasts in the wrong order."""
+    times = frame[column].str.strip()
+    keys = _time_keys(times)
+    repeated = pd.Series(times.to_numpy() if keys is None else keys).duplicated()
+    if repeated.any():
+        row = int(np.argmax(repeated.to_numpy()))
+        first = int(np.argmax((times == times.iloc[row]).to_numpy())) if keys is None else int(np.argmax(keys == keys[row]))
+        raise PipelineError(
+            f"{path}: column {column!r} row {row + 1} repeats the time {times.iloc[row]!r} of row {first + 1}; each time must appear once"
+        )
+    if keys is None:
+        return frame
+    backwards = np.flatnonzero(np.diff(keys) < 0)
+    if not len(backwards):
+        return frame
+    if not sort:
+        row = int(backwards[0]) + 1
+        raise PipelineError(
+            f"{path}: column {column!r} row {row + 1} ({times.iloc[row]!r}) comes before row {row} ({times.iloc[row - 1]!r}); "
+            "times must increase (set sort: true to sort the rows by time)"
+        )
+    print(f"{path}: {len(backwards)} row(s) out of time order in {column!r}; sort: true, sorted by time")
+    return frame.iloc[np.argsort(keys, kind="stable")].reset_index(drop=True)
+
+
+def entry_key(name: str, download: str | None) -> str:
+    """How errors name a dataset's entry in params.yaml: a variant reads another dataset's download."""
+    return f"datasets.{name}" if download in (None, name) else f"dataset_variants.{name}"
+
+
 def raw_file(name: str, dataset: Dataset, download: str | None) -> Path:
     """The downloaded file a dataset reads: its own download, or its source's (`download`, for a
     dataset variant)."""
@@ -122,19 +167,18 @@ def raw_file(name: str, dataset: Dataset, download: str | None) -> Path:
 
 def prepare_series(name: str, dataset: SeriesDataset, folder: Path, download: str | None = None) -> str:
     times, values = read_series(raw_file(name, dataset, download), dataset)
+    where = entry_key(name, download)
     size = train_size(len(values), dataset.train_fraction)
     if size < 3 or len(values) - size < 3:
-        raise PipelineError(
-            f"datasets.{name}.train_fraction: {len(values)} points split {size}/{len(values) - size}; each part needs at least 3"
-        )
+        raise PipelineError(f"{where}.train_fraction: {len(values)} points split {size}/{len(values) - size}; each part needs at least 3")
     if dataset.log and np.min(values) <= 0:
         row = int(np.argmax(values <= 0))
-        raise PipelineError(f"datasets.{name}.log: needs positive values, row {row + 1} is {values[row]:g}")
+        raise PipelineError(f"{where}.log: needs positive values, row {row + 1} is {values[row]:g}")
     if size - dataset.difference < 3:
-        raise PipelineError(f"datasets.{name}.difference: {dataset.difference} leaves fewer than 3 of the {size} training points")
+        raise PipelineError(f"{where}.difference: {dataset.difference} leaves fewer than 3 of the {size} training points")
     if dataset.seasonal_period > size:
         raise PipelineError(
-            f"datasets.{name}.seasonal_period: {dataset.seasonal_period} is longer than the {size} training points, "
+            f"{where}.seasonal_period: {dataset.seasonal_period} is longer than the {size} training points, "
             "so the seasonal-naive baseline has no earlier season to repeat"
         )
     transform = Transform(dataset.log, dataset.difference)
@@ -146,14 +190,14 @@ def prepare_series(name: str, dataset: SeriesDataset, folder: Path, download: st
     return f"{len(values)} points, {size} train / {len(values) - size} test"
 
 
-def _holdout(name: str, groups: np.ndarray, group_label: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _holdout(where: str, groups: np.ndarray, group_label: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Stratified (kept, held-out) groups."""
     from sklearn.model_selection import train_test_split
 
     try:
         return train_test_split(groups, test_size=fraction, stratify=group_label, random_state=seed)
     except ValueError as error:
-        raise PipelineError(f"datasets.{name}: cannot split stratified ({error})") from None
+        raise PipelineError(f"{where}: cannot split stratified ({error})") from None
 
 
 def _groups(keys: pd.Series, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -163,21 +207,21 @@ def _groups(keys: pd.Series, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return group_of_row, np.unique(group_of_row), pd.Series(labels).groupby(group_of_row).first().to_numpy()
 
 
-def split_texts(name: str, texts: pd.Series, labels: np.ndarray, keys: pd.Series, dataset: TextDataset) -> np.ndarray:
+def split_texts(where: str, texts: pd.Series, labels: np.ndarray, keys: pd.Series, dataset: TextDataset) -> np.ndarray:
     """'train' / 'validation' / 'test' per row."""
     count = len(texts)
     sizes = {"validation": math.floor(count * dataset.validation_fraction), "test": math.floor(count * dataset.test_fraction)}
     if count - sum(sizes.values()) < 2 or sizes["test"] < 1 or (dataset.validation_fraction > 0 and sizes["validation"] < 1):
-        raise PipelineError(f"datasets.{name}: {count} texts are too few for the requested validation/test fractions")
+        raise PipelineError(f"{where}: {count} texts are too few for the requested validation/test fractions")
     if dataset.split == "ordered":
         train_end = count - sizes["validation"] - sizes["test"]
         return np.array(["train"] * train_end + ["validation"] * sizes["validation"] + ["test"] * sizes["test"])
     group_of_row, groups, group_label = _groups(keys, labels)
-    rest, test = _holdout(name, groups, group_label, dataset.test_fraction, dataset.split_seed)
+    rest, test = _holdout(where, groups, group_label, dataset.test_fraction, dataset.split_seed)
     validation = []
     if dataset.validation_fraction:
         share = dataset.validation_fraction / (1 - dataset.test_fraction)
-        rest, validation = _holdout(name, rest, group_label[rest], share, dataset.split_seed)
+        rest, validation = _holdout(where, rest, group_label[rest], share, dataset.split_seed)
     part = np.full(len(groups), "train", dtype=object)
     part[test], part[validation] = "test", "validation"
     return part[group_of_row].astype(str)
@@ -192,7 +236,7 @@ def index_labels(labels: pd.Series, path: Path, column: str) -> tuple[list[str],
 
 
 def write_texts(
-    name: str,
+    where: str,
     folder: Path,
     parts: np.ndarray,
     classes: list[str],
@@ -206,7 +250,7 @@ def write_texts(
     for part in ("validation", "test"):
         unseen = sorted(set(table.label[table.split == part]) - seen)
         if unseen:
-            raise PipelineError(f"datasets.{name}: class {classes[unseen[0]]!r} is in the {part} part but never in train")
+            raise PipelineError(f"{where}: class {classes[unseen[0]]!r} is in the {part} part but never in train")
     if dataset.max_texts is not None:
         shuffled = table.sample(frac=1.0, random_state=dataset.split_seed)
         table = table.loc[sorted(shuffled.groupby("split").head(dataset.max_texts).index)]
@@ -217,20 +261,45 @@ def write_texts(
     return f"{len(table)} texts, {len(classes)} classes, {sizes}"
 
 
+MISSING_MARKERS = frozenset({"nan", "na", "n/a", "#n/a", "<na>", "null", "none"})
+
+
+def missing_labels(labels: pd.Series, path: Path, dataset: TextDataset) -> pd.Series:
+    """Rows to drop for a label that is a missing-value marker (`NaN`, `NA`, `null`, `None`): such a
+    label is refused naming its row (a class called "NaN" is almost always an export's empty
+    cell), dropped with `missing_labels: drop`, or a class of its own with `keep`."""
+    if dataset.missing_labels == "keep":
+        return pd.Series(False, index=labels.index)
+    marked = labels.str.lower().isin(MISSING_MARKERS)
+    if marked.any() and dataset.missing_labels == "refuse":
+        row = int(np.argmax(marked.to_numpy()))
+        raise PipelineError(
+            f"{path}: row {row + 1} has {dataset.label_column} {labels.iloc[row]!r}, a missing-value marker, not a label "
+            f"({int(marked.sum())} such row(s)); set missing_labels: drop to drop them, or keep to make it a class"
+        )
+    return marked
+
+
 def prepare_texts(name: str, dataset: TextDataset, folder: Path, download: str | None = None) -> str:
-    path = raw_file(name, dataset, download)
+    path, where = raw_file(name, dataset, download), entry_key(name, download)
     frame = read_table(path, dataset.delimiter, dataset.header, dataset.quoting, dataset.rows_span_lines)
     columns = [dataset.text_column, dataset.label_column] + ([dataset.group_column] if dataset.group_column else [])
     require_columns(frame, path, columns)
     texts, labels = frame[dataset.text_column], frame[dataset.label_column].str.strip()
+    marked = missing_labels(labels, path, dataset)
     if dataset.classes is not None:
-        unknown = ~labels.isin(dataset.classes)
+        unknown = ~labels.isin(dataset.classes) & ~marked
         if unknown.any():
             row = int(np.argmax(unknown.to_numpy()))
             raise PipelineError(f"{path}: row {row + 1} has {dataset.label_column} {labels.iloc[row]!r}, not one of {dataset.classes}")
-    empty = (texts.str.strip() == "") | (labels == "")
+    if marked.any():
+        column = dataset.label_column
+        print(f"preprocess@{name}: dropped {int(marked.sum())} rows whose {column!r} is a missing-value marker (missing_labels: drop)")
+    empty = ((texts.str.strip() == "") | (labels == "")) & ~marked
     if empty.any():
         print(f"preprocess@{name}: dropped {int(empty.sum())} rows with empty {dataset.text_column!r} or {dataset.label_column!r}")
+    empty |= marked
+    if empty.any():
         frame, texts, labels = (
             frame[~empty].reset_index(drop=True),
             texts[~empty].reset_index(drop=True),
@@ -242,8 +311,8 @@ def prepare_texts(name: str, dataset: TextDataset, folder: Path, download: str |
     if dataset.class_names is not None:  # after indexing, so the class order is the labels' own
         classes = [dict(zip(dataset.classes, dataset.class_names, strict=True))[label] for label in classes]
     keys = frame[dataset.group_column] if dataset.group_column else texts
-    parts = split_texts(name, texts, label_index, keys, dataset)
-    return write_texts(name, folder, parts, classes, label_index, texts, dataset)
+    parts = split_texts(where, texts, label_index, keys, dataset)
+    return write_texts(where, folder, parts, classes, label_index, texts, dataset)
 
 
 def read_text_folders(path: Path, dataset: TextFoldersDataset) -> list[tuple[str, str, str]]:
@@ -279,20 +348,25 @@ def read_text_folders(path: Path, dataset: TextFoldersDataset) -> list[tuple[str
 
 def prepare_text_folders(name: str, dataset: TextFoldersDataset, folder: Path, download: str | None = None) -> str:
     """Read the review archive once into one table; validation is carved from train."""
-    path = raw_file(name, dataset, download)
+    path, where = raw_file(name, dataset, download), entry_key(name, download)
     rows = read_text_folders(path, dataset)
     table = pd.DataFrame(rows, columns=["split", "label", "text"])
     classes, label_index = index_labels(table.label, path, "label folder")
     train_rows = np.flatnonzero(table.split == "train")
     group_of_row, groups, group_label = _groups(table.text.iloc[train_rows], label_index[train_rows])
-    _, validation = _holdout(name, groups, group_label, dataset.validation_fraction, dataset.split_seed)
+    _, validation = _holdout(where, groups, group_label, dataset.validation_fraction, dataset.split_seed)
     parts = table.split.to_numpy(dtype=object)
     parts[train_rows[np.isin(group_of_row, validation)]] = "validation"
-    return write_texts(name, folder, parts.astype(str), classes, label_index, table.text, dataset)
+    return write_texts(where, folder, parts.astype(str), classes, label_index, table.text, dataset)
+
+
+GUTENBERG_FOOTER = re.compile(r"^\W*End of (the |this )?Project Gutenberg", re.IGNORECASE)
 
 
 def read_corpus_lines(path: Path, dataset: CorpusDataset) -> list[str]:
-    """Non-empty lines between the optional start and end markers (Project Gutenberg's licence)."""
+    """Non-empty lines between the optional start and end markers (Project Gutenberg's licence).
+    With an end marker, an older Gutenberg footer line ("End of Project Gutenberg's ...", "End of
+    the Project Gutenberg EBook ...") before it ends the text too: it is licence, not book."""
     try:
         text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
@@ -300,10 +374,14 @@ def read_corpus_lines(path: Path, dataset: CorpusDataset) -> list[str]:
     except UnicodeDecodeError as error:
         raise PipelineError(f"{path}: not valid UTF-8 at byte {error.start}") from None
     lines = text.splitlines()
-    for marker, keep_after in ((dataset.start_marker, True), (dataset.end_marker, False)):
-        found = [number for number, line in enumerate(lines) if marker and marker in line]
-        if found:
-            lines = lines[found[0] + 1 :] if keep_after else lines[: found[0]]
+    start = dataset.start_marker
+    found = [number for number, line in enumerate(lines) if start and start in line]
+    if found:
+        lines = lines[found[0] + 1 :]
+    end = dataset.end_marker
+    found = [number for number, line in enumerate(lines) if end and (end in line or GUTENBERG_FOOTER.match(line))]
+    if found:
+        lines = lines[: found[0]]
     return [line.rstrip() for line in lines if line.strip()]
 
 
@@ -311,16 +389,20 @@ def prepare_corpus(name: str, dataset: CorpusDataset, folder: Path, download: st
     """The last documents held out. With `headings: separators` a document's first line (a
     chapter or poem heading) only separates documents, and the lines before the first document
     (a book's title block, contents and credits) are dropped: neither is text to learn from."""
-    lines = read_corpus_lines(raw_file(name, dataset, download), dataset)
+    path, where = raw_file(name, dataset, download), entry_key(name, download)
+    lines = read_corpus_lines(path, dataset)
     if dataset.document_pattern:
         pattern = re.compile(dataset.document_pattern)
-        starts = [number for number, line in enumerate(lines) if pattern.match(line)] or [0]
+        starts = [number for number, line in enumerate(lines) if pattern.match(line)]
+        if not starts:
+            setting = f"{where}.document_pattern: {dataset.document_pattern!r}"
+            raise PipelineError(f"{setting} matched no line of {path} (each line is matched from its first character)")
     else:
         starts = list(range(len(lines)))
     held_out = math.ceil(len(starts) * dataset.validation_fraction)
     if len(starts) - held_out < 1 or held_out < 1:
         fraction = dataset.validation_fraction
-        raise PipelineError(f"datasets.{name}: {len(starts)} documents are too few to hold out validation_fraction {fraction}")
+        raise PipelineError(f"{where}: {len(starts)} documents are too few to hold out validation_fraction {fraction}")
     boundary = starts[len(starts) - held_out]
     train, validation = lines[:boundary], lines[boundary:]
     if dataset.headings == "separators":
