@@ -9,7 +9,6 @@ import os
 import shutil
 import sys
 import tempfile
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -56,8 +55,6 @@ def error_line(error: BaseException) -> str | None:
     """What a known fault says in one line; None for a bug, which keeps its traceback."""
     if isinstance(error, PipelineError):
         return str(error)
-    if _is_keras_load_error(error):
-        return f"cannot load a model: {_first_line(error)} (run: dvc checkout, or dvc repro train@<experiment>)"
     if isinstance(error, OSError):
         where = f"{error.filename}: " if error.filename else ""
         return f"{where}{error.strerror or _first_line(error)}"
@@ -66,13 +63,6 @@ def error_line(error: BaseException) -> str | None:
     if any(cls.__name__ == "ResourceExhaustedError" and cls.__module__.startswith("tensorflow") for cls in type(error).__mro__):
         return f"out of memory: {_first_line(error)}; lower units, embedding_dim, max_length, vocab_size or batch_size"
     return None
-
-
-def _is_keras_load_error(error: BaseException) -> bool:
-    """Raised from inside Keras's model loading (a truncated or empty .keras file): checked on the
-    traceback, so no Keras import is needed."""
-    frames = traceback.extract_tb(error.__traceback__)
-    return isinstance(error, (ValueError, OSError)) and any(f"keras{os.sep}src{os.sep}saving" in frame.filename for frame in frames)
 
 
 def _first_line(error: BaseException) -> str:

@@ -132,7 +132,16 @@ def load_seed_models(name: str, seeds: list[int]) -> dict[int, keras.Model]:
     missing = [str(path) for path in paths.values() if not path.is_file()]
     if missing:
         raise PipelineError(f"{missing[0]}: model not trained yet (run: dvc repro train@{name})")
-    return {seed: keras.models.load_model(path, compile=False) for seed, path in paths.items()}
+    return {seed: _load_model(name, path) for seed, path in paths.items()}
+
+
+def _load_model(name: str, path: Path) -> keras.Model:
+    try:
+        return keras.models.load_model(path, compile=False)
+    except (OSError, ValueError, zipfile.BadZipFile) as error:  # a truncated or empty .keras file
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        remedy = f"run: dvc checkout {path.parent} or dvc repro train@{name}"
+        raise PipelineError(f"{path}: cannot load the model ({reason}); {remedy}") from None
 
 
 def build_forecaster(experiment: ForecastExperiment, steps_per_execution: int = 1) -> keras.Model:

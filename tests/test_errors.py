@@ -77,31 +77,35 @@ def test_debug_environment_variable_shows_the_traceback(monkeypatch):
         raising(PipelineError("bad input"))()
 
 
-def write_scaler(project: Path, text: str) -> None:
+def trained_settings(project: Path) -> Path:
+    """models/airline-window/ with the settings train saves, and nothing else yet."""
+    loaded = params.load_params(project / "params.yaml")
     folder = project / "models" / "airline-window"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "scaler.json").write_text(text)
+    params.save_trained(folder, loaded.experiment("airline-window"), loaded.dataset("airline"))
+    return folder
 
 
-def test_predict_before_training_names_the_missing_file(capsys, project: Path):
+def test_predict_before_training_names_the_repro_target(capsys, project: Path):
     message = stopped(capsys, lambda: predict.main(["airline-window"]))
-    assert message == "error: models/airline-window/scaler.json: No such file or directory"
+    assert message == "error: airline-window is not trained yet (run: dvc repro train@airline-window)"
 
 
 def test_broken_scaler_json_names_the_file_and_where(capsys, project: Path):
-    write_scaler(project, '{"minimum": 1,')
-    message = stopped(capsys, lambda: predict.main(["airline-window"]))
+    (trained_settings(project) / "scaler.json").write_text('{"minimum": 1,')
+    message = stopped(capsys, lambda: predict.main(["airline-window", "--values", "1,2,3"]))
     assert message.startswith("error: models/airline-window/scaler.json: not valid JSON (Expecting property name")
     assert "line 1 column 15" in message
 
 
 def test_truncated_keras_file_is_one_line(capsys, project: Path):
-    write_scaler(project, '{"minimum": 1, "maximum": 2, "log": false, "difference": 0, "training_windows": 10}')
+    folder = trained_settings(project)
+    (folder / "scaler.json").write_text('{"minimum": 1, "maximum": 2, "log": false, "difference": 0, "training_windows": 10}')
     for seed in range(1, 6):
-        (project / "models" / "airline-window" / f"seed-{seed}.keras").write_bytes(b"")
+        (folder / f"seed-{seed}.keras").write_bytes(b"")
     message = stopped(capsys, lambda: predict.main(["airline-window", "--values", "1,2,3"]))
-    assert message.startswith("error: cannot load a model: File not found: filepath=models/airline-window/seed-1.keras")
-    assert message.endswith("(run: dvc checkout, or dvc repro train@<experiment>)")
+    assert message.startswith("error: models/airline-window/seed-1.keras: cannot load the model (")
+    assert message.endswith("run: dvc checkout models/airline-window or dvc repro train@airline-window")
 
 
 def write_params(project: Path, path: tuple, value: object) -> None:
@@ -254,11 +258,13 @@ def test_an_error_in_a_dataset_variant_names_the_variant(capsys, project: Path):
 
 
 def test_predict_refuses_empty_values(capsys, project: Path):
+    trained_settings(project)
     message = stopped(capsys, lambda: predict.main(["airline-window", "--values", ""]))
     assert message == "error: --values: empty; give comma-separated numbers, or leave it out to start from the series' end"
 
 
 def test_predict_steps_are_bounded(capsys, project: Path):
+    trained_settings(project)
     message = stopped(capsys, lambda: predict.main(["airline-window", "--steps", "1000000000"]))
     assert message == "error: --steps must be at most 1000, got 1000000000"
 
@@ -268,7 +274,8 @@ def test_a_long_forecast_shows_its_progress(capsys, project: Path, monkeypatch):
 
     from stages import models
 
-    write_scaler(project, '{"minimum": 0, "maximum": 10, "log": false, "difference": 0, "training_windows": 10}')
+    scaler = '{"minimum": 0, "maximum": 10, "log": false, "difference": 0, "training_windows": 10}'
+    (trained_settings(project) / "scaler.json").write_text(scaler)
     monkeypatch.setattr(models, "load_seed_models", lambda name, seeds: {1: lambda inputs, training: np.array([[0.5]])})
     monkeypatch.setattr(models, "reset_states", lambda model: None)
     predict.main(["airline-window", "--values", "1,2,3", "--steps", "250"])
