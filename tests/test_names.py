@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 import stages.plot
-from scripts.plots_section import definitions, with_section
+from scripts.dvc_sections import definitions, with_section
 from scripts.results import results_markdown
 from stages.params import load_params, parse_params
 from tests.conftest import ROOT
@@ -24,7 +24,7 @@ NEW = "bbc-added"
 
 def test_dvc_yaml_plots_are_what_params_give():
     text = (ROOT / "dvc.yaml").read_text(encoding="utf-8")
-    assert with_section(text, load_params(ROOT / "params.yaml")) == text, "run: python -m scripts.plots_section"
+    assert with_section(text, load_params(ROOT / "params.yaml")) == text, "run: python -m scripts.dvc_sections"
 
 
 def _strings_in_code(path: Path) -> set[str]:
