@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -103,15 +104,23 @@ def evaluate(name: str, experiment: ForecastExperiment) -> str:
         "seeds": len(per_seed),
     }
     target_index = np.concatenate([train_part.target_index, test_part.target_index])
+    months = np.arange(len(series.values))
+
+    def by_month(summary: Callable[..., np.ndarray]) -> np.ndarray:
+        """Over the seeds, per month of the series; empty where a month is no target (a part's first windows)."""
+        column = np.full(len(months), np.nan)
+        column[target_index] = np.concatenate([summary(train_predictions, axis=0), summary(test_predictions, axis=0)])
+        return column
+
     table = pd.DataFrame(
         {
-            "index": target_index,
-            "time": series.time[target_index],
-            "split": ["train"] * len(actual_train) + ["test"] * len(actual_test),
-            "actual": series.values[target_index],
-            "prediction": np.concatenate([np.mean(train_predictions, axis=0), np.mean(test_predictions, axis=0)]),
-            "lowest": np.concatenate([np.min(train_predictions, axis=0), np.min(test_predictions, axis=0)]),
-            "highest": np.concatenate([np.max(train_predictions, axis=0), np.max(test_predictions, axis=0)]),
+            "index": months,
+            "time": series.time,
+            "split": np.where(months < series.train_size, "train", "test"),
+            "actual": series.values,  # every month, so the actual series is drawn without a gap
+            "prediction": by_month(np.mean),
+            "lowest": by_month(np.min),
+            "highest": by_month(np.max),
         }
     )
     write_evaluation(name, "forecast", metrics, per_seed, table)

@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib import ticker
 
 from stages.io import METRICS_DIR, PLOTS_DIR, exit_on_error, read_json, replace_directory
+from stages.metrics import mean_and_spread
 from stages.params import load_params
 
 FIGURES_DIR = PLOTS_DIR / "figures"
@@ -93,7 +94,7 @@ def plot_pair(first: str, second: str, tables: dict[str, pd.DataFrame], metrics:
     for name, color in ((first, "tab:blue"), (second, "tab:orange")):
         test = tables[name][tables[name]["split"] == "test"]
         x = time_axis(test)
-        label = f"{name}: test RMSE {metrics[name]['test_rmse']:.1f} ± {metrics[name].get('test_rmse_std', 0):.1f}"
+        label = f"{name}: test RMSE {mean_and_spread(metrics[name], 'test_rmse', 1)}"
         axes.plot(x, test["prediction"], color=color, linewidth=1.5, label=label)
         axes.fill_between(x, test["lowest"], test["highest"], color=color, alpha=0.2, linewidth=0)
     axes.axvline(time_axis(history).iloc[len(context)], color="gray", linestyle="--", label="train | test")
