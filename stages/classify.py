@@ -109,7 +109,7 @@ def train(name: str, experiment: ClassifyExperiment, folder: Path) -> pd.DataFra
         )
         return model, history
 
-    return models.train_seeds(name, experiment.seeds, experiment.epochs, folder, fit)
+    return models.train_seeds(name, experiment, folder, fit)
 
 
 def tfidf_baseline(train_rows: pd.DataFrame, test_rows: pd.DataFrame) -> np.ndarray:

@@ -69,7 +69,7 @@ def train(name: str, experiment: ForecastExperiment, folder: Path) -> pd.DataFra
         )
         return model, history
 
-    return models.train_seeds(name, experiment.seeds, experiment.epochs, folder, fit)
+    return models.train_seeds(name, experiment, folder, fit)
 
 
 def predict_parts(model: keras.Model, experiment: ForecastExperiment, parts: list[Windows]) -> list[np.ndarray]:

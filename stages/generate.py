@@ -68,7 +68,7 @@ def train(name: str, experiment: GenerateExperiment, folder: Path) -> pd.DataFra
         history = model.fit(contexts, targets, epochs=experiment.epochs, batch_size=experiment.batch_size, callbacks=callbacks, verbose=0)
         return model, history
 
-    return models.train_seeds(name, experiment.seeds, experiment.epochs, folder, fit)
+    return models.train_seeds(name, experiment, folder, fit)
 
 
 def generate_text(model: keras.Model, experiment: GenerateExperiment, vocabulary: Vocabulary, sample: Sample) -> list[str]:

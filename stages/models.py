@@ -17,15 +17,23 @@ from dvclive import Live
 
 from stages.backend import keras, layers, tf
 from stages.io import MODELS_DIR, PipelineError
-from stages.params import ForecastExperiment, RecurrentNetwork
+from stages.params import Experiment, ForecastExperiment, RecurrentNetwork
 
 LIVE_DIR = Path("dvclive")
 
 
-def seed_everything(seed: int) -> None:
-    """Same seed, same data, same params -> identical weights and metrics."""
+def seed_everything(seed: int, deterministic: bool = True) -> None:
+    """Same seed, same data, same params -> identical weights and metrics; `deterministic: false`
+    (params.yaml) leaves kernels free to be faster on a GPU, and the last digits then vary."""
     keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+
+def output_dtype() -> str | None:
+    """float32 for an output layer under mixed precision (a softmax in float16 loses the small
+    probabilities); None otherwise, which keeps a float32 model exactly as it was."""
+    return "float32" if keras.config.dtype_policy().name.startswith("mixed") else None
 
 
 class EpochProgress(keras.callbacks.Callback):
@@ -81,19 +89,23 @@ class FileLog(Live):
 
 
 def train_seeds(
-    name: str, seeds: list[int], epochs: int, folder: Path, fit: Callable[[int, list], tuple[keras.Model, keras.callbacks.History]]
+    name: str, experiment: Experiment, folder: Path, fit: Callable[[int, list], tuple[keras.Model, keras.callbacks.History]]
 ) -> pd.DataFrame:
-    """For each seed: fix every random generator, `fit(seed, callbacks)`, save the model to
+    """For each of the experiment's seeds, under its device settings (determinism, mixed
+    precision): fix every random generator, `fit(seed, callbacks)`, save the model to
     `folder/seed-<seed>.keras`. DVCLive logs every epoch as it ends to dvclive/<name>/
     (`seed-<seed>/train/loss`, `.../eval/loss`, ...), which `dvc exp show` and `dvc plots` read
     while the stage runs. Returns the learning curves of all seeds, read back from that log."""
+    if experiment.mixed_precision and not tf.config.list_physical_devices("GPU"):
+        raise PipelineError(f"experiments.{name}.mixed_precision: needs a GPU; on a CPU TensorFlow aborts in float16 LSTM training")
+    keras.config.set_dtype_policy("mixed_float16" if experiment.mixed_precision else "float32")
     live = FileLog(dir=str(LIVE_DIR / name), dvcyaml=False, save_dvc_exp=False)
-    for seed in seeds:
-        seed_everything(seed)
-        model, _ = fit(seed, [EpochProgress(name, seed, epochs), LiveLog(live, seed)])
+    for seed in experiment.seeds:
+        seed_everything(seed, experiment.deterministic)
+        model, _ = fit(seed, [EpochProgress(name, seed, experiment.epochs), LiveLog(live, seed)])
         save_model(model, folder / f"seed-{seed}.keras")
     live.end()
-    return learning_curves({seed: live_history(Path(live.dir), seed) for seed in seeds})
+    return learning_curves({seed: live_history(Path(live.dir), seed) for seed in experiment.seeds})
 
 
 class LiveLog(keras.callbacks.Callback):
@@ -159,7 +171,7 @@ def build_forecaster(experiment: ForecastExperiment, steps_per_execution: int = 
     for index, units in enumerate(experiment.units):
         last = index == len(experiment.units) - 1
         hidden = layers.LSTM(units, stateful=experiment.stateful, return_sequences=not last)(hidden)
-    outputs = layers.Dense(1)(hidden)
+    outputs = layers.Dense(1, dtype=output_dtype())(hidden)
     model = keras.Model(inputs, outputs)
     compile_model(model, "adam", experiment.learning_rate, "mean_squared_error", steps_per_execution=steps_per_execution)
     return model
@@ -243,4 +255,4 @@ def build_text_network(
         hidden = layers.Dropout(network.dropout)(hidden)
     if network.dense_units:
         hidden = layers.Dense(network.dense_units, activation="relu")(hidden)
-    return keras.Model(inputs, layers.Dense(outputs, activation=activation)(hidden))
+    return keras.Model(inputs, layers.Dense(outputs, activation=activation, dtype=output_dtype())(hidden))

@@ -121,6 +121,8 @@ class ForecastExperiment:
     stateful: StrictBool
     context: Literal["part", "series"]
     learning_rate: StrictFloat
+    deterministic: StrictBool
+    mixed_precision: StrictBool
     description: StrictStr
     write_up: StrictStr | None  # the published figure and its source, for RESULTS.md
     compare_with: StrictStr | None  # another forecast experiment, drawn beside this one
@@ -353,6 +355,8 @@ class ClassifyExperiment:
     learning_rate: StrictFloat
     clipnorm: StrictFloat
     early_stopping_patience: StrictInt
+    deterministic: StrictBool
+    mixed_precision: StrictBool
     description: StrictStr
     write_up: StrictStr | None
 
@@ -408,6 +412,8 @@ class GenerateExperiment:
     batch_size: StrictInt
     optimizer: Literal["adam", "rmsprop"]
     learning_rate: StrictFloat
+    deterministic: StrictBool
+    mixed_precision: StrictBool
     description: StrictStr
     write_up: StrictStr | None
 

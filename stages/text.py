@@ -137,7 +137,7 @@ def length_batches(sequences: list[list[int]], targets: np.ndarray, batch_size: 
     chunk = batch_size * chunk_batches
     count = sum(-(-min(chunk, len(sequences) - start) // batch_size) for start in range(0, len(sequences), chunk))
     dataset = tf.data.Dataset.from_generator(epoch, output_signature=signature)
-    return dataset.apply(tf.data.experimental.assert_cardinality(count)).prefetch(2)
+    return dataset.apply(tf.data.experimental.assert_cardinality(count)).prefetch(tf.data.AUTOTUNE)
 
 
 def pad_batch(sequences: list[list[int]]) -> np.ndarray:
