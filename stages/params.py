@@ -332,11 +332,14 @@ class GenerateExperiment:
     batch_size: StrictInt
     optimizer: Literal["adam", "rmsprop"]
     learning_rate: StrictFloat
+    early_stopping_patience: StrictInt
     description: StrictStr
 
     def __post_init__(self) -> None:
         if self.window < 1:
             raise ValueError("window: must be >= 1")
+        if self.early_stopping_patience < 0:
+            raise ValueError("early_stopping_patience: must be >= 0")
         _check_training(self.epochs, self.batch_size, self.seeds, self.learning_rate)
 
 
