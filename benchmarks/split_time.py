@@ -3,6 +3,7 @@ the newcomer's path: clone, `dvc pull`, first prediction.
 
     python benchmarks/split_time.py                     # 4 airline experiments, full settings (~10 min)
     python benchmarks/split_time.py --experiments airline-regression airline-window
+    python benchmarks/split_time.py --one-core       # each worker on a core of its own (taskset), as machines would be
     python benchmarks/split_time.py --clone-to-predict  # needs the default remote filled (dvc push)
 
 Split: clones of HEAD in a temporary folder with params.yaml cut to the chosen experiments and a
@@ -10,7 +11,9 @@ shared local-folder remote. "one": a clone runs `dvc repro`. "two": two clones r
 `scripts/split.py` shares side by side (`dvc repro --pull`, then `dvc push --run-cache`), then a
 third runs `dvc repro --pull` (restores their training, reruns evaluate, draws the figures); wall
 time from the workers' start to the end of the third. The metrics files of "one" and "two" are
-compared byte for byte. Data comes from DATA_MIRROR (default ../shared/data).
+compared byte for byte. With --one-core, "one" and each worker run pinned to one core of their
+own (taskset -c 0, -c 1), so two workers measure scale-out rather than two processes sharing
+both cores. Data comes from DATA_MIRROR (default ../shared/data).
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ def clone(origin: Path, target: Path, storage: Path, env: dict) -> Path:
     return target
 
 
-def split(experiments: list[str], env: dict, folder: Path) -> dict:
+def split(experiments: list[str], env: dict, folder: Path, one_core: bool) -> dict:
     origin = folder / "origin"
     sh(["git", "clone", "-q", str(ROOT), str(origin)], folder, env)
     params = yaml.safe_load((origin / "params.yaml").read_text())
@@ -53,7 +56,8 @@ def split(experiments: list[str], env: dict, folder: Path) -> dict:
     sh(["git", *identity, "commit", "-q", "-am", "benchmark experiments"], origin, env)
     one = clone(origin, folder / "one", folder / "storage-one", env)
     start = time.perf_counter()
-    sh(["dvc", "repro"], one, env)
+    pin = (lambda core: ["taskset", "-c", str(core)]) if one_core else (lambda core: [])
+    sh([*pin(0), "dvc", "repro"], one, env)
     one_s = time.perf_counter() - start
     workers = [clone(origin, folder / f"worker-{number}", folder / "storage-two", env) for number in (1, 2)]
     final = clone(origin, folder / "final", folder / "storage-two", env)
@@ -61,14 +65,15 @@ def split(experiments: list[str], env: dict, folder: Path) -> dict:
     running = []
     for number, worker in enumerate(workers, 1):
         share = sh([sys.executable, "-m", "scripts.split", str(number), "2"], worker, env).strip()
-        running.append(subprocess.Popen(["bash", "-c", f"dvc repro --pull {share} && dvc push --run-cache"], cwd=worker, env=env))
+        command = f"dvc repro --pull {share} && dvc push --run-cache"
+        running.append(subprocess.Popen([*pin(number - 1), "bash", "-c", command], cwd=worker, env=env))
     if any(process.wait() for process in running):
         sys.exit("error: a worker failed")
-    sh(["dvc", "repro", "--pull"], final, env)
+    sh([*pin(0), "dvc", "repro", "--pull"], final, env)
     two_s = time.perf_counter() - start
     same = all((one / "metrics" / f"{name}.json").read_bytes() == (final / "metrics" / f"{name}.json").read_bytes() for name in experiments)
     times = {"one_worker_s": round(one_s, 1), "two_workers_s": round(two_s, 1), "two_worker_speedup": round(one_s / two_s, 2)}
-    return {"experiments": experiments, **times, "metrics_identical": same}
+    return {"experiments": experiments, "one_core_per_worker": one_core, **times, "metrics_identical": same}
 
 
 def clone_to_predict(env: dict, folder: Path) -> dict:
@@ -89,11 +94,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--experiments", nargs="+", default=DEFAULT)
     parser.add_argument("--clone-to-predict", action="store_true")
+    parser.add_argument("--one-core", action="store_true", help="pin one worker to one core (taskset)")
     args = parser.parse_args()
     mirror = Path(os.environ.get("DATA_MIRROR") or ROOT.parent / "shared" / "data").resolve()
     env = os.environ | {"DATA_MIRROR": str(mirror)}
     with tempfile.TemporaryDirectory() as folder:
-        result = clone_to_predict(env, Path(folder)) if args.clone_to_predict else split(args.experiments, env, Path(folder))
+        result = clone_to_predict(env, Path(folder)) if args.clone_to_predict else split(args.experiments, env, Path(folder), args.one_core)
     print(json.dumps(result))
 
 

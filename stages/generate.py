@@ -4,6 +4,9 @@ text by perplexity and next-word accuracy, and asked to write a sample.
 Perplexity and accuracy are computed over held-out targets that are in the training
 vocabulary; the share of out-of-vocabulary targets is reported beside them
 (`validation_oov_rate`), since no model trained on this vocabulary can predict those words.
+Anything chosen (the n-gram's order, the epochs under early stopping, the weight of the LSTM in
+its mixture with the n-gram) is chosen on the validation cut, the last 10 % of the training
+lines, never on the held-out text.
 """
 
 from __future__ import annotations
@@ -21,6 +24,34 @@ from stages.params import GenerateExperiment, Sample
 from stages.text import OOV, PADDING, Vocabulary, pad, tokenize_all
 
 TOP_K = 10
+WEIGHTS = np.linspace(0.0, 1.0, 21)  # the LSTM's weights in its mixture with the n-gram, tried on the validation cut
+
+
+def validation_cut(lines: list) -> tuple[list, list]:
+    """(fit part, validation cut): the last 10 % of the training lines, at least one."""
+    cut = len(lines) - max(1, len(lines) // 10)
+    return lines[:cut], lines[cut:]
+
+
+def seen_sequences(
+    fit_lines: list[list[int]], cut: list[list[int]], experiment: GenerateExperiment, length: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The validation cut's sequences whose target occurs in the other training lines. The
+    held-out text has no known target unseen in training; the cut's such words (a tenth of
+    Alice's, more of the rhymes') would only reward models that forget rare words less."""
+    contexts, targets = make_sequences(cut, experiment, length)
+    scored = np.isin(targets, sorted({index for line in fit_lines for index in line} - {OOV}))
+    return contexts[scored], targets[scored]
+
+
+def perplexity(probabilities: np.ndarray) -> float:
+    return float(np.exp(-np.mean(np.log(np.maximum(probabilities, 1e-12)))))
+
+
+def interpolation_weight(lstm: np.ndarray, ngram: np.ndarray) -> float:
+    """The weight w of p = w * p_lstm + (1 - w) * p_ngram with the lowest perplexity on these
+    targets (the validation cut's), on a grid of 0.05."""
+    return float(min(WEIGHTS, key=lambda weight: perplexity(weight * lstm + (1 - weight) * ngram)))
 
 
 def load_corpus(dataset: str) -> dict[str, list[str]]:
@@ -56,17 +87,43 @@ def encode_lines(lines: list[str], experiment: GenerateExperiment, vocabulary: V
 
 
 def train(name: str, experiment: GenerateExperiment, folder: Path) -> pd.DataFrame:
+    """One model per seed on all training lines. With `early_stopping_patience`, each seed first
+    trains on all but the validation cut until the cut's loss stops falling (that model is kept
+    as seed-<seed>-cut.keras, for choosing the mixture's weight on text it has not seen), then
+    retrains on all lines for its best number of epochs; its learning curve is the first run's."""
     corpus = load_corpus(experiment.dataset)
     vocabulary = Vocabulary.build(tokenize_all(corpus["train"], experiment.encoding), experiment.encoding.vocab_size)
     vocabulary.save(folder / "vocabulary.json")
-    contexts, targets = make_sequences(encode_lines(corpus["train"], experiment, vocabulary), experiment)
+    lines = encode_lines(corpus["train"], experiment, vocabulary)
+    contexts, targets = make_sequences(lines, experiment)
     print(f"train@{name}: {len(targets)} sequences of {contexts.shape[1]} words, vocabulary {vocabulary.size}")
 
-    def fit(seed: int, callbacks: list) -> tuple[keras.Model, keras.callbacks.History]:
-        model = models.build_text_network(experiment.network, vocabulary.size, contexts.shape[1], vocabulary.size, "softmax")
+    def fit_on(
+        sequences: tuple[np.ndarray, np.ndarray], epochs: int, callbacks: list, validation: tuple | None = None
+    ) -> tuple[keras.Model, keras.callbacks.History]:
+        model = models.build_text_network(experiment.network, vocabulary.size, sequences[0].shape[1], vocabulary.size, "softmax")
         models.compile_model(model, experiment.optimizer, experiment.learning_rate, "sparse_categorical_crossentropy", metrics=["accuracy"])
-        history = model.fit(contexts, targets, epochs=experiment.epochs, batch_size=experiment.batch_size, callbacks=callbacks, verbose=0)
+        history = model.fit(
+            *sequences,
+            validation_data=validation,
+            epochs=epochs,
+            batch_size=experiment.batch_size,
+            callbacks=callbacks,
+            verbose=0,
+        )
         return model, history
+
+    def fit(seed: int, callbacks: list) -> tuple[keras.Model, keras.callbacks.History]:
+        if not experiment.early_stopping_patience:
+            return fit_on((contexts, targets), experiment.epochs, callbacks)
+        fit_lines, cut = validation_cut(lines)
+        sequences = make_sequences(fit_lines, experiment)
+        stopping = keras.callbacks.EarlyStopping(patience=experiment.early_stopping_patience, restore_best_weights=True)
+        validation = seen_sequences(fit_lines, cut, experiment, sequences[0].shape[1])
+        model, history = fit_on(sequences, experiment.epochs, [stopping, *callbacks], validation)
+        models.save_model(model, folder / f"seed-{seed}-cut.keras")
+        progress = [callback for callback in callbacks if not isinstance(callback, models.LiveLog)]  # the log keeps the cut run's curves
+        return fit_on((contexts, targets), int(np.argmin(history.history["val_loss"])) + 1, progress)[0], history
 
     return models.train_seeds(name, experiment, folder, fit)
 
@@ -101,6 +158,38 @@ def generate_text(model: keras.Model, experiment: GenerateExperiment, vocabulary
     return lines
 
 
+def ngram_sentences(lines: list[list[str]], experiment: GenerateExperiment) -> list[list[str]]:
+    """Lines are sentences for `line_prefixes`, the running text is one for `windows`."""
+    return lines if experiment.sequences == "line_prefixes" else [[word for line in lines for word in line]]
+
+
+def fit_ngram(lines: list[list[str]], order: int, experiment: GenerateExperiment):
+    """An interpolated Witten-Bell model of `order` (nltk.lm) on these lines."""
+    from nltk.lm import WittenBellInterpolated
+    from nltk.lm.preprocessing import padded_everygram_pipeline
+
+    model = WittenBellInterpolated(order)
+    model.fit(*padded_everygram_pipeline(order, ngram_sentences(lines, experiment)))
+    return model
+
+
+def ngram_pairs(lines: list[list[str]], order: int, experiment: GenerateExperiment) -> list[tuple[list[str], str]]:
+    """(context, target) in the order make_sequences gives the network's targets: a line's first
+    word is never a target for `line_prefixes`, the running text's first `window` words for `windows`."""
+    first = 1 if experiment.sequences == "line_prefixes" else experiment.window
+    padded = [["<s>"] * (order - 1) + sentence for sentence in ngram_sentences(lines, experiment)]
+    return [(sentence[end - order + 1 : end], sentence[end]) for sentence in padded for end in range(order - 1 + first, len(sentence))]
+
+
+def ngram_probabilities(model, lines: list[list[str]], known: set[str], experiment: GenerateExperiment) -> np.ndarray:
+    """The model's probability of each known target of these lines."""
+    return np.array([model.score(word, context) for context, word in ngram_pairs(lines, model.order, experiment) if word in known])
+
+
+def unknown_as_one(lines: list[list[str]], known: set[str]) -> list[list[str]]:
+    return [[word if word in known else "<UNK>" for word in line] for line in lines]
+
+
 def ngram_baseline(
     train_lines: list[list[str]], validation_lines: list[list[str]], known: set[str], experiment: GenerateExperiment
 ) -> dict:
@@ -108,49 +197,63 @@ def ngram_baseline(
     targets as the network: the word counts a network must beat to be worth its training.
 
     Training words outside the network's vocabulary (`known`) become one unknown word, and only
-    known targets are scored, as for the network. The order (1-4) is chosen on the last 10 % of
-    the training lines, then the model is refitted on all of them and scored on the held-out
-    text. Lines are sentences for `line_prefixes` (a line's first word is never a target), the
-    running text is one for `windows` (its first `window` words are not). Next-word accuracy
-    takes the most likely of the words seen after any suffix of the context and the most
-    frequent word, which is exactly the most likely word of the whole vocabulary for this model.
-    (NLTK's Kneser-Ney took about 5 ms per score here, 300 times Witten-Bell's.)"""
-    from nltk.lm import WittenBellInterpolated
-    from nltk.lm.preprocessing import padded_everygram_pipeline
+    known targets are scored, as for the network. The order (1-4) is chosen on the validation
+    cut of the training lines, then the model is refitted on all of them and scored on the
+    held-out text. Next-word accuracy takes the most likely of the words seen after any suffix
+    of the context and the most frequent word, which is exactly the most likely word of the
+    whole vocabulary for this model. (NLTK's Kneser-Ney took about 5 ms per score here, 300
+    times Witten-Bell's.)"""
+    train_lines = unknown_as_one(train_lines, known)
+    fit_part, cut = validation_cut(train_lines)
 
-    def sentences(lines: list[list[str]]) -> list[list[str]]:
-        return lines if experiment.sequences == "line_prefixes" else [[word for line in lines for word in line]]
+    def cut_perplexity(order: int) -> float:
+        return perplexity(ngram_probabilities(fit_ngram(fit_part, order, experiment), cut, known, experiment))
 
-    def fit(lines: list[list[str]], order: int) -> WittenBellInterpolated:
-        model = WittenBellInterpolated(order)
-        model.fit(*padded_everygram_pipeline(order, sentences(lines)))
-        return model
-
-    def pairs(lines: list[list[str]], order: int) -> list[tuple[list[str], str]]:
-        first = 1 if experiment.sequences == "line_prefixes" else experiment.window
-        padded = [["<s>"] * (order - 1) + sentence for sentence in sentences(lines)]
-        return [(sentence[end - order + 1 : end], sentence[end]) for sentence in padded for end in range(order - 1 + first, len(sentence))]
-
-    def perplexity(model: WittenBellInterpolated, lines: list[list[str]], known: set[str]) -> float:
-        scores = [model.score(word, context) for context, word in pairs(lines, model.order) if word in known]
-        return float(np.exp(-np.mean(np.log(np.maximum(scores, 1e-12)))))
-
-    train_lines = [[word if word in known else "<UNK>" for word in line] for line in train_lines]
-    cut = len(train_lines) - max(1, len(train_lines) // 10)
-    order = min(range(1, 5), key=lambda order: perplexity(fit(train_lines[:cut], order), train_lines[cut:], known))
-    model = fit(train_lines, order)
+    order = min(range(1, 5), key=cut_perplexity)
+    model = fit_ngram(train_lines, order, experiment)
     most_frequent = max(known, key=model.counts.unigrams.__getitem__)
     hits = []
-    for context, word in pairs(validation_lines, order):
+    for context, word in ngram_pairs(validation_lines, order, experiment):
         if word in known:
             candidates = {most_frequent} | {follower for start in range(len(context)) for follower in model.counts[context[start:]]}
             candidates &= known
             hits.append(max(sorted(candidates), key=lambda candidate: model.score(candidate, context)) == word)
     return {
         "ngram_order": order,
-        "ngram_perplexity": perplexity(model, validation_lines, known),
+        "ngram_perplexity": perplexity(ngram_probabilities(model, validation_lines, known, experiment)),
         "ngram_next_word_accuracy": float(np.mean(hits)),
     }
+
+
+def target_probabilities(model: keras.Model, contexts: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(each target's probability, the whole next-word distribution before each target)."""
+    probabilities = model.predict(contexts, batch_size=512, verbose=0)
+    return probabilities[np.arange(len(targets)), targets], probabilities
+
+
+def cut_figures(
+    corpus: dict[str, list[str]], experiment: GenerateExperiment, vocabulary: Vocabulary, length: int, order: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(contexts, targets, the n-gram's probability of each) of the validation cut's targets seen
+    in the other training lines (seen_sequences), for choosing the mixture's weight; the n-gram
+    is fitted on those other lines with the order of the baseline."""
+    words = unknown_as_one(tokenize_all(corpus["train"], experiment.encoding), set(vocabulary.words))
+    fit_part, cut = validation_cut(words)
+    seen = {word for line in fit_part for word in line} & set(vocabulary.words)
+    ngram = ngram_probabilities(fit_ngram(fit_part, order, experiment), cut, seen, experiment)
+    return *seen_sequences(*validation_cut(encode_lines(corpus["train"], experiment, vocabulary)), experiment, length), ngram
+
+
+def cut_probabilities(
+    name: str, experiment: GenerateExperiment, seed: int, model: keras.Model, corpus: dict, vocabulary: Vocabulary, order: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(LSTM, n-gram) probabilities of the validation cut's targets, from models that have not
+    seen the cut: the seed's cut model when it was trained with early stopping. Without it the
+    LSTM has trained on the cut, and the weight chosen on it leans towards the LSTM."""
+    if experiment.early_stopping_patience:
+        model = keras.models.load_model(MODELS_DIR / name / f"seed-{seed}-cut.keras", compile=False)
+    contexts, targets, ngram = cut_figures(corpus, experiment, vocabulary, model.input_shape[1], order)
+    return target_probabilities(model, contexts, targets)[0], ngram
 
 
 def evaluate(name: str, experiment: GenerateExperiment) -> str:
@@ -159,24 +262,30 @@ def evaluate(name: str, experiment: GenerateExperiment) -> str:
     trained = models.load_seed_models(name, experiment.seeds)
     length = next(iter(trained.values())).input_shape[1]
     contexts, targets = make_sequences(encode_lines(corpus["validation"], experiment, vocabulary), experiment, length)
+    train_words, validation_words = (tokenize_all(corpus[part], experiment.encoding) for part in ("train", "validation"))
+    known_words = set(vocabulary.words)
+    ngram = ngram_baseline(train_words, validation_words, known_words, experiment)
+    full_model = fit_ngram(unknown_as_one(train_words, known_words), ngram["ngram_order"], experiment)
+    ngram_on_held_out = ngram_probabilities(full_model, validation_words, known_words, experiment)
     known = targets != OOV
     per_seed, top_k = [], []
     for seed, model in trained.items():
-        probabilities = model.predict(contexts[known], batch_size=512, verbose=0)
-        target_probabilities = probabilities[np.arange(known.sum()), targets[known]]
-        ranks = (probabilities > target_probabilities[:, None]).sum(axis=1)
+        target_probability, probabilities = target_probabilities(model, contexts[known], targets[known])
+        ranks = (probabilities > target_probability[:, None]).sum(axis=1)
+        weight = interpolation_weight(*cut_probabilities(name, experiment, seed, model, corpus, vocabulary, ngram["ngram_order"]))
         per_seed.append(
             {
                 "seed": seed,
-                "perplexity": float(np.exp(-np.mean(np.log(np.maximum(target_probabilities, 1e-12))))),
+                "perplexity": perplexity(target_probability),
                 "next_word_accuracy": float(np.mean(ranks == 0)),
+                "interpolated_perplexity": perplexity(weight * target_probability + (1 - weight) * ngram_on_held_out),
+                "interpolation_weight": weight,
             }
         )
         top_k.append([np.mean(ranks < k) for k in range(1, TOP_K + 1)])
     metrics = summarise_seeds(per_seed)
     metrics |= {"validation_oov_rate": float(1 - known.mean()), "validation_targets": len(targets), "seeds": len(per_seed)}
-    train_words, validation_words = (tokenize_all(corpus[part], experiment.encoding) for part in ("train", "validation"))
-    metrics |= ngram_baseline(train_words, validation_words, set(vocabulary.words), experiment)
+    metrics |= ngram
     table = pd.DataFrame({"k": np.arange(1, TOP_K + 1), "top_k_accuracy": np.mean(top_k, axis=0)})
     write_evaluation(name, "generate", metrics, per_seed, table)
     first_seed, first_model = next(iter(trained.items()))
@@ -184,5 +293,6 @@ def evaluate(name: str, experiment: GenerateExperiment) -> str:
     header = f"# {name}, seed {first_seed}, temperature {experiment.sample.temperature}, from: {experiment.sample.seed_text}"
     write_text(f"{REPORTS_DIR}/{name}/sample.txt", "\n".join([header, *sample]) + "\n")
     scores = f"validation perplexity {metrics['perplexity']:.1f}, next-word accuracy {metrics['next_word_accuracy']:.4f}"
-    scores += f" (n-gram {metrics['ngram_perplexity']:.1f}, {metrics['ngram_next_word_accuracy']:.4f})"
+    scores += f" (n-gram {metrics['ngram_perplexity']:.1f}, {metrics['ngram_next_word_accuracy']:.4f};"
+    scores += f" interpolated {metrics['interpolated_perplexity']:.1f})"
     return f"{scores}; sample: {sample[0]} ..."

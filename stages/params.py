@@ -414,6 +414,7 @@ class GenerateExperiment:
     learning_rate: StrictFloat
     deterministic: StrictBool
     mixed_precision: StrictBool
+    early_stopping_patience: StrictInt
     description: StrictStr
     write_up: StrictStr | None
 
@@ -421,6 +422,8 @@ class GenerateExperiment:
         if self.window < 1:
             raise ValueError("window: must be >= 1")
         _check_at_most("window", self.window, MAX_WINDOW)
+        if self.early_stopping_patience < 0:
+            raise ValueError("early_stopping_patience: must be >= 0")
         _check_training(self.epochs, self.batch_size, self.seeds, self.learning_rate)
         _check_network(self.network, self.encoding, self.window, self.batch_size, self.encoding.vocab_size or 0)
 
