@@ -590,7 +590,8 @@ def _mapping(data: Any, where: str) -> dict:
     return data
 
 
-def parse_params(data: Any) -> Params:
+def parse_params(data: Any, partial: bool = False) -> Params:
+    """`partial`: `data` holds one stage's entries only, so a reference to another entry (`compare_with`) is not checked."""
     if not isinstance(data, dict):
         raise PipelineError("params: expected a mapping at the top level")
     known = ("defaults", "datasets", "dataset_variants", "experiments", "resources")
@@ -614,7 +615,7 @@ def parse_params(data: Any) -> Params:
         if kind not in kinds:
             raise PipelineError(f"{where}: a {experiment.task} experiment needs a {' or '.join(kinds)} dataset, not {kind}")
         other = getattr(experiment, "compare_with", None)
-        if other is not None and (other == name or getattr(params.experiments.get(other), "task", None) != experiment.task):
+        if other is not None and not partial and (other == name or getattr(params.experiments.get(other), "task", None) != experiment.task):
             raise PipelineError(f"experiments.{name}.compare_with: needs another {experiment.task} experiment, got {other!r}")
     return params
 
@@ -654,7 +655,7 @@ def load_params(path: str | Path = PARAMS_FILE, only: str | None = None) -> Para
         raise PipelineError(f"{path}: cannot read ({error.strerror})") from None
     except yaml.YAMLError as error:
         raise PipelineError(f"{path}: not valid YAML{_yaml_place(error)}") from None
-    return parse_params(data if only is None else _select(data, only))
+    return parse_params(data if only is None else _select(data, only), partial=only is not None)
 
 
 def _yaml_place(error: yaml.YAMLError) -> str:
