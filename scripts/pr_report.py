@@ -64,6 +64,11 @@ def apply_profile(params: dict, profile: dict) -> dict:
     return params
 
 
+def dvc_cache(repository: Path) -> Path:
+    """The repository's DVC cache (`dvc cache dir`: .dvc/cache unless configured elsewhere), which the worktrees share."""
+    return Path(sh(["dvc", "cache", "dir"], repository).strip())
+
+
 def share_cache(worktree: Path, cache: Path) -> None:
     """Use the repository's DVC cache, and check out what it holds (downloads are persist outputs,
     which the run-cache does not restore; repro fetches anything missing)."""
@@ -227,7 +232,7 @@ def reduced_side(repository: Path, revision: str, folder: Path, experiments: lis
     if kept.is_dir():
         copy_outputs(kept, folder)
         return None, []
-    ran, errors = run_reduced(folder, repository / ".dvc" / "cache", yaml.safe_load(profile_text), experiments)
+    ran, errors = run_reduced(folder, dvc_cache(repository), yaml.safe_load(profile_text), experiments)
     if not errors:
         keep(folder, kept)
     return ran, errors
@@ -236,7 +241,7 @@ def reduced_side(repository: Path, revision: str, folder: Path, experiments: lis
 def build_report(repository: Path, base: str, head: str, out: Path, committed: bool, budget_s: float) -> tuple[str, bool]:
     names = {side: sh(["git", "rev-parse", "--short", revision], repository).strip() for side, revision in (("base", base), ("head", head))}
     out.mkdir(parents=True, exist_ok=True)
-    cache = repository / ".dvc" / "cache"
+    cache = dvc_cache(repository)
     rows, ran, errors, full, reduced = [], {}, {"base": [], "head": []}, [], []
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
