@@ -258,8 +258,9 @@ def build_report(repository: Path, base: str, head: str, out: Path, committed: b
             share_cache(sides["base"], cache)  # the base's per-seed figures, from the cache
             for name in full:
                 subprocess.run(["dvc", "checkout", f"evaluate@{name}"], cwd=sides["base"], capture_output=True)
-            text = _run(["dvc", "repro", *([f"evaluate@{name}" for name in full] if reduced else [])], sides["head"])
-            ran["head"], errors["head"] = stages_run(text), stage_failures(text)
+            if full or not reduced:  # at own settings: everything that changed, or the experiments within the budget
+                text = _run(["dvc", "repro", *([f"evaluate@{name}" for name in full] if reduced else [])], sides["head"])
+                ran["head"], errors["head"] = stages_run(text), stage_failures(text)
             params = yaml.safe_load(originals["head"]) or {}
             rows += experiment_rows(full, sides, params, "own settings")
             if reduced:
