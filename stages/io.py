@@ -7,6 +7,7 @@ import glob
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Callable
@@ -37,18 +38,33 @@ def exit_on_error(main: Callable[..., None]) -> Callable[..., None]:
     def wrapper(*args: Any, **kwargs: Any) -> None:
         if os.environ.get("LSTM_DEBUG") == "1":
             return main(*args, **kwargs)
+        interrupted = []
+
+        def on_interrupt(signum: int, frame: Any) -> None:
+            interrupted.append(signum)
+            signal.default_int_handler(signum, frame)
+
+        previous = signal.signal(signal.SIGINT, on_interrupt)
         try:
             main(*args, **kwargs)
         except KeyboardInterrupt:  # raised through replace_directory's finally, so staging is gone
-            print("interrupted", file=sys.stderr)
-            sys.exit(130)
+            stop_interrupted()
         except Exception as error:
+            if interrupted:  # Ctrl-C inside TensorFlow's C code can surface as another exception (a SystemError)
+                stop_interrupted()
             line = error_line(error)
             if line is None:
                 raise
             sys.exit(f"error: {line}")
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
     return wrapper
+
+
+def stop_interrupted() -> None:
+    print("interrupted", file=sys.stderr)
+    sys.exit(130)
 
 
 def error_line(error: BaseException) -> str | None:

@@ -65,6 +65,22 @@ def test_ctrl_c_says_interrupted_exits_130_and_cleans_staging(capsys, project: P
     assert list((project / ".dvc" / "tmp" / "staging").iterdir()) == []
 
 
+def test_ctrl_c_that_surfaces_as_another_error_inside_c_code_is_still_interrupted(capsys, project: Path):
+    import os
+    import signal
+
+    def fill(folder: Path) -> None:
+        (folder / "seed-1.keras").write_text("half")
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+        except KeyboardInterrupt:  # what TensorFlow's C code did with it in a real Ctrl-C
+            raise SystemError("Exception encountered when calling LSTM.call(): bad argument to internal function") from None
+
+    assert stopped(capsys, exit_on_error(lambda: replace_directory("models/x", fill)), code=130) == "interrupted"
+    assert not (project / "models" / "x").exists()
+    assert list((project / ".dvc" / "tmp" / "staging").iterdir()) == []
+
+
 def test_resource_exhausted_is_one_line_without_importing_tensorflow(capsys):
     exhausted = type("ResourceExhaustedError", (Exception,), {"__module__": "tensorflow.python.framework.errors_impl"})
     message = stopped(capsys, raising(exhausted("OOM when allocating tensor with shape[400000,100000]\n more")))
