@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import glob
 import json
@@ -10,7 +11,7 @@ import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -123,11 +124,23 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> None:
     path = Path(path)
     temporary = _temporary_sibling(path)
     try:
-        write(temporary)
+        with _naming(path):
+            write(temporary)
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """An OS error without a file name (a full disk under a library's writer) named after the output being written."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename or error.errno is None:
+            raise
+        raise OSError(error.errno, error.strerror, str(path)) from error
 
 
 def write_text(path: str | Path, text: str) -> None:
@@ -163,7 +176,8 @@ def replace_directory(target: str | Path, fill: Callable[[Path], T]) -> T:
     staging = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=folder))
     old = Path(tempfile.mkdtemp(prefix=prefix, suffix=".old.tmp", dir=folder)) / target.name
     try:
-        result = fill(staging)
+        with _naming(target):
+            result = fill(staging)
         os.chmod(staging, 0o755)
         if target.exists():
             os.replace(target, old)

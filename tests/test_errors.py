@@ -81,6 +81,14 @@ def test_ctrl_c_that_surfaces_as_another_error_inside_c_code_is_still_interrupte
     assert list((project / ".dvc" / "tmp" / "staging").iterdir()) == []
 
 
+def test_a_full_disk_under_a_library_names_the_output(capsys, project: Path):
+    def fill(folder: Path) -> None:
+        raise OSError(28, "No space left on device")  # as h5py / zipfile raise it: no file name
+
+    message = stopped(capsys, exit_on_error(lambda: replace_directory("models/x", fill)))
+    assert message == "error: models/x: No space left on device"
+
+
 def test_resource_exhausted_is_one_line_without_importing_tensorflow(capsys):
     exhausted = type("ResourceExhaustedError", (Exception,), {"__module__": "tensorflow.python.framework.errors_impl"})
     message = stopped(capsys, raising(exhausted("OOM when allocating tensor with shape[400000,100000]\n more")))
