@@ -245,14 +245,15 @@ def cut_figures(
 
 
 def cut_probabilities(
-    name: str, experiment: GenerateExperiment, seed: int, model: keras.Model, corpus: dict, vocabulary: Vocabulary, order: int
+    name: str, experiment: GenerateExperiment, seed: int, model: keras.Model, cut: tuple[np.ndarray, np.ndarray, np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(LSTM, n-gram) probabilities of the validation cut's targets, from models that have not
-    seen the cut: the seed's cut model when it was trained with early stopping. Without it the
-    LSTM has trained on the cut, and the weight chosen on it leans towards the LSTM."""
+    """(LSTM, n-gram) probabilities of the validation cut's targets (`cut`: cut_figures), from
+    models that have not seen the cut: the seed's cut model when it was trained with early
+    stopping. Without it the LSTM has trained on the cut, and the weight chosen on it leans
+    towards the LSTM."""
     if experiment.early_stopping_patience:
         model = keras.models.load_model(MODELS_DIR / name / f"seed-{seed}-cut.keras", compile=False)
-    contexts, targets, ngram = cut_figures(corpus, experiment, vocabulary, model.input_shape[1], order)
+    contexts, targets, ngram = cut
     return target_probabilities(model, contexts, targets)[0], ngram
 
 
@@ -267,12 +268,13 @@ def evaluate(name: str, experiment: GenerateExperiment) -> str:
     ngram = ngram_baseline(train_words, validation_words, known_words, experiment)
     full_model = fit_ngram(unknown_as_one(train_words, known_words), ngram["ngram_order"], experiment)
     ngram_on_held_out = ngram_probabilities(full_model, validation_words, known_words, experiment)
+    cut = cut_figures(corpus, experiment, vocabulary, length, ngram["ngram_order"])  # the same for every seed
     known = targets != OOV
     per_seed, top_k = [], []
     for seed, model in trained.items():
         target_probability, probabilities = target_probabilities(model, contexts[known], targets[known])
         ranks = (probabilities > target_probability[:, None]).sum(axis=1)
-        weight = interpolation_weight(*cut_probabilities(name, experiment, seed, model, corpus, vocabulary, ngram["ngram_order"]))
+        weight = interpolation_weight(*cut_probabilities(name, experiment, seed, model, cut))
         per_seed.append(
             {
                 "seed": seed,
