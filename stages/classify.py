@@ -21,7 +21,7 @@ from stages.backend import keras
 from stages.io import MODELS_DIR, PREPARED_DIR, PipelineError, read_json, write_json
 from stages.metrics import mean_and_spread, summarise_seeds, write_evaluation
 from stages.params import ClassifyExperiment
-from stages.text import OOV, Vocabulary, length_batches, pad, predict_by_length, tokenize_all
+from stages.text import OOV, Vocabulary, length_batches, predict_by_length, tokenize_all
 
 
 def load_texts(dataset: str) -> tuple[pd.DataFrame, list[str]]:
@@ -49,11 +49,18 @@ def encode(texts: pd.Series | list[str], experiment: ClassifyExperiment, vocabul
     return [sequence[: experiment.max_length] for sequence in sequences]
 
 
+def pad_to_length(sequences: list[list[int]], experiment: ClassifyExperiment) -> np.ndarray:
+    """The write-ups' fixed-length input: every sequence padded and cut to `max_length`."""
+    return keras.utils.pad_sequences(
+        sequences, experiment.max_length, dtype="int32", padding=experiment.padding, truncating=experiment.truncating
+    )
+
+
 def training_data(experiment: ClassifyExperiment, sequences: list[list[int]], labels: np.ndarray, seed: int) -> dict:
     """fit() arguments for the experiment's batching: one padded array, or length-bucketed batches."""
     if experiment.batching == "by_length":
         return {"x": length_batches(sequences, labels, experiment.batch_size, seed), "shuffle": False}  # shuffled by seed
-    padded = pad(sequences, experiment.max_length, experiment.padding, experiment.truncating)
+    padded = pad_to_length(sequences, experiment)
     return {"x": padded, "y": labels, "batch_size": experiment.batch_size}
 
 
@@ -74,7 +81,7 @@ def class_probabilities(model: keras.Model, experiment: ClassifyExperiment, sequ
     if experiment.batching == "by_length":
         outputs = predict_by_length(model, sequences)
     else:
-        inputs = pad(sequences, experiment.max_length, experiment.padding, experiment.truncating)
+        inputs = pad_to_length(sequences, experiment)
         outputs = model.predict(inputs, batch_size=256, verbose=0)
     return np.hstack([1 - outputs, outputs]) if outputs.shape[1] == 1 else outputs
 
@@ -92,7 +99,7 @@ def train(name: str, experiment: ClassifyExperiment, folder: Path) -> pd.DataFra
         if experiment.batching == "by_length":
             validation = length_batches(validation_sequences, validation_labels, 256, seed=0, chunk_batches=len(validation_rows))
         else:
-            validation = (pad(validation_sequences, experiment.max_length, experiment.padding, experiment.truncating), validation_labels)
+            validation = (pad_to_length(validation_sequences, experiment), validation_labels)
     if experiment.early_stopping_patience and validation is None:
         raise PipelineError(f"experiments.{name}.early_stopping_patience: dataset {experiment.dataset} has no validation part")
 

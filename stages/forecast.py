@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import root_mean_squared_error
 
 from stages import models
 from stages.backend import keras
@@ -28,7 +29,6 @@ from stages.series import (
     make_windows,
     model_inputs,
     naive_forecast,
-    rmse,
     seasonal_naive_forecast,
 )
 
@@ -93,12 +93,11 @@ def evaluate(name: str, experiment: ForecastExperiment) -> str:
         scaled_train, scaled_test = predict_parts(model, experiment, [train_part, test_part])
         train_predictions.append(series.to_original(scaled_train, train_part.target_index))
         test_predictions.append(series.to_original(scaled_test, test_part.target_index))
-        per_seed.append(
-            {"seed": seed, "train_rmse": rmse(actual_train, train_predictions[-1]), "test_rmse": rmse(actual_test, test_predictions[-1])}
-        )
+        train_rmse = root_mean_squared_error(actual_train, train_predictions[-1])
+        per_seed.append({"seed": seed, "train_rmse": train_rmse, "test_rmse": root_mean_squared_error(actual_test, test_predictions[-1])})
     metrics = summarise_seeds(per_seed) | {
-        "naive_test_rmse": rmse(actual_test, naive_forecast(series.values, test_part.target_index)),
-        "seasonal_naive_test_rmse": rmse(
+        "naive_test_rmse": root_mean_squared_error(actual_test, naive_forecast(series.values, test_part.target_index)),
+        "seasonal_naive_test_rmse": root_mean_squared_error(
             actual_test, seasonal_naive_forecast(series.values, test_part.target_index, series.seasonal_period)
         ),
         "seeds": len(per_seed),

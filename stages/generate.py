@@ -21,7 +21,7 @@ from stages.backend import keras
 from stages.io import MODELS_DIR, PREPARED_DIR, PipelineError, read_json, write_text
 from stages.metrics import REPORTS_DIR, summarise_seeds, write_evaluation
 from stages.params import GenerateExperiment, Sample
-from stages.text import OOV, PADDING, Vocabulary, pad, tokenize_all
+from stages.text import OOV, PADDING, Vocabulary, tokenize_all
 
 TOP_K = 10
 WEIGHTS = np.linspace(0.0, 1.0, 21)  # the LSTM's weights in its mixture with the n-gram, tried on the validation cut
@@ -78,7 +78,7 @@ def make_sequences(
     if not prefixes:
         raise PipelineError("no line has two or more words to learn from")
     length = length or max(len(prefix) for prefix in prefixes) - 1
-    contexts = pad([prefix[:-1] for prefix in prefixes], length, padding="pre", truncating="pre")
+    contexts = keras.utils.pad_sequences([prefix[:-1] for prefix in prefixes], length, dtype="int32", padding="pre", truncating="pre")
     return contexts, np.array([prefix[-1] for prefix in prefixes], dtype="int32")
 
 
@@ -143,7 +143,7 @@ def generate_text(model: keras.Model, experiment: GenerateExperiment, vocabulary
         words = []
         for _ in range(sample.words):
             seen = context[-sample.context_words :] if sample.context_words else context
-            inputs = pad([seen], length, padding="pre", truncating="pre")
+            inputs = keras.utils.pad_sequences([seen], length, dtype="int32", padding="pre", truncating="pre")
             probabilities = model(inputs, training=False).numpy()[0].astype("float64")
             probabilities[[PADDING, OOV]] = 0.0
             if sample.temperature == 0:

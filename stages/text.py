@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -90,24 +90,6 @@ class Vocabulary:
 
     def encode(self, tokens: list[str]) -> list[int]:
         return [self.index.get(word, OOV) for word in tokens]
-
-
-def pad(
-    sequences: list[list[int]],
-    length: int,
-    padding: Literal["pre", "post"] = "post",
-    truncating: Literal["pre", "post"] = "post",
-) -> np.ndarray:
-    """Keras `pad_sequences` with zeros, in NumPy."""
-    padded = np.zeros((len(sequences), length), dtype="int32")
-    for row, sequence in enumerate(sequences):
-        kept = sequence[:length] if truncating == "post" else sequence[-length:]
-        if kept:
-            if padding == "post":
-                padded[row, : len(kept)] = kept
-            else:
-                padded[row, -len(kept) :] = kept
-    return padded
 
 
 def length_batches(sequences: list[list[int]], targets: np.ndarray, batch_size: int, seed: int, chunk_batches: int = 32) -> Any:

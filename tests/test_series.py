@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from sklearn.metrics import root_mean_squared_error as rmse
 from sklearn.preprocessing import MinMaxScaler as SklearnMinMaxScaler
 
 from stages.io import PipelineError, read_json
@@ -11,7 +12,6 @@ from stages.series import (
     make_windows,
     model_inputs,
     naive_forecast,
-    rmse,
     seasonal_naive_forecast,
     train_size,
 )

@@ -3,7 +3,7 @@ import pytest
 
 from stages.generate import make_sequences
 from stages.io import PipelineError
-from stages.text import OOV, Vocabulary, english_stopwords, normalise, pad, tokenize_all
+from stages.text import OOV, Vocabulary, english_stopwords, normalise, tokenize_all
 from tests.conftest import with_defaults
 
 
@@ -49,23 +49,6 @@ def test_vocabulary_round_trips_through_json(tmp_path):
     vocabulary = Vocabulary.build([["x", "y", "y"]], size=None)
     vocabulary.save(tmp_path / "vocabulary.json")
     assert Vocabulary.load(tmp_path / "vocabulary.json") == vocabulary
-
-
-@pytest.mark.parametrize(
-    ("padding", "truncating", "expected"),
-    [
-        ("post", "post", [[5, 6, 7], [8, 0, 0]]),
-        ("pre", "post", [[5, 6, 7], [0, 0, 8]]),
-        ("post", "pre", [[6, 7, 9], [8, 0, 0]]),
-        ("pre", "pre", [[6, 7, 9], [0, 0, 8]]),
-    ],
-)
-def test_padding_and_truncating_match_keras(padding: str, truncating: str, expected: list):
-    import keras
-
-    sequences = [[5, 6, 7, 9], [8]]
-    np.testing.assert_array_equal(pad(sequences, 3, padding, truncating), expected)
-    np.testing.assert_array_equal(keras.utils.pad_sequences(sequences, maxlen=3, padding=padding, truncating=truncating), expected)
 
 
 def report_ngram_sequences(token_lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
