@@ -11,19 +11,22 @@ lines, never on the held-out text.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from stages import models
 from stages.backend import keras
-from stages.io import MODELS_DIR, PREPARED_DIR, PipelineError, read_json, write_text
+from stages.io import MODELS_DIR, PREPARED_DIR, PipelineError, read_json, write_json, write_text
 from stages.metrics import REPORTS_DIR, summarise_seeds, write_evaluation
 from stages.params import GenerateExperiment, Sample
 from stages.text import OOV, PADDING, Vocabulary, tokenize_all
 
 TOP_K = 10
+MIXTURE_FILE = "mixture.json"
 WEIGHTS = np.linspace(0.0, 1.0, 21)  # the LSTM's weights in its mixture with the n-gram, tried on the validation cut
 
 
@@ -125,10 +128,14 @@ def train(name: str, experiment: GenerateExperiment, folder: Path) -> pd.DataFra
         progress = [callback for callback in callbacks if not isinstance(callback, models.LiveLog)]  # the log keeps the cut run's curves
         return fit_on((contexts, targets), int(np.argmin(history.history["val_loss"])) + 1, progress)[0], history
 
-    return models.train_seeds(name, experiment, folder, fit)
+    curves = models.train_seeds(name, experiment, folder, fit)
+    write_json(folder / MIXTURE_FILE, choose_mixture(folder, experiment, corpus, vocabulary, contexts.shape[1]))
+    return curves
 
 
-def generate_text(model: keras.Model, experiment: GenerateExperiment, vocabulary: Vocabulary, sample: Sample) -> list[str]:
+def generate_text(
+    model: keras.Model, experiment: GenerateExperiment, vocabulary: Vocabulary, sample: Sample, mixture: Mixture | None = None
+) -> list[str]:
     """`sample.lines` lines of `sample.words` words continuing `sample.seed_text`.
 
     Temperature 0 takes the most likely word (the report's greedy decoding); above 0 it samples
@@ -145,6 +152,8 @@ def generate_text(model: keras.Model, experiment: GenerateExperiment, vocabulary
             seen = context[-sample.context_words :] if sample.context_words else context
             inputs = keras.utils.pad_sequences([seen], length, dtype="int32", padding="pre", truncating="pre")
             probabilities = model(inputs, training=False).numpy()[0].astype("float64")
+            if mixture:
+                probabilities = mixture.weight * probabilities + (1 - mixture.weight) * mixture.ngram_distribution(context)
             probabilities[[PADDING, OOV]] = 0.0
             if sample.temperature == 0:
                 choice = int(np.argmax(probabilities))
@@ -190,27 +199,30 @@ def unknown_as_one(lines: list[list[str]], known: set[str]) -> list[list[str]]:
     return [[word if word in known else "<UNK>" for word in line] for line in lines]
 
 
+def ngram_order(train_words: list[list[str]], known: set[str], experiment: GenerateExperiment) -> int:
+    """The n-gram's order (1-4), chosen on the validation cut of the training lines (`train_words`:
+    unknown_as_one's)."""
+    fit_part, cut = validation_cut(train_words)
+
+    def cut_perplexity(order: int) -> float:
+        return perplexity(ngram_probabilities(fit_ngram(fit_part, order, experiment), cut, known, experiment))
+
+    return min(range(1, 5), key=cut_perplexity)
+
+
 def ngram_baseline(
-    train_lines: list[list[str]], validation_lines: list[list[str]], known: set[str], experiment: GenerateExperiment
+    train_lines: list[list[str]], validation_lines: list[list[str]], known: set[str], experiment: GenerateExperiment, order: int
 ) -> dict:
     """An interpolated Witten-Bell n-gram model (nltk.lm) on the same training text, vocabulary and
     targets as the network: the word counts a network must beat to be worth its training.
 
     Training words outside the network's vocabulary (`known`) become one unknown word, and only
-    known targets are scored, as for the network. The order (1-4) is chosen on the validation
-    cut of the training lines, then the model is refitted on all of them and scored on the
-    held-out text. Next-word accuracy takes the most likely of the words seen after any suffix
-    of the context and the most frequent word, which is exactly the most likely word of the
-    whole vocabulary for this model. (NLTK's Kneser-Ney took about 5 ms per score here, 300
-    times Witten-Bell's.)"""
-    train_lines = unknown_as_one(train_lines, known)
-    fit_part, cut = validation_cut(train_lines)
-
-    def cut_perplexity(order: int) -> float:
-        return perplexity(ngram_probabilities(fit_ngram(fit_part, order, experiment), cut, known, experiment))
-
-    order = min(range(1, 5), key=cut_perplexity)
-    model = fit_ngram(train_lines, order, experiment)
+    known targets are scored, as for the network. The model of `order` (ngram_order) is fitted
+    on all training lines and scored on the held-out text. Next-word accuracy takes the most
+    likely of the words seen after any suffix of the context and the most frequent word, which
+    is exactly the most likely word of the whole vocabulary for this model. (NLTK's Kneser-Ney
+    took about 5 ms per score here, 300 times Witten-Bell's.)"""
+    model = fit_ngram(unknown_as_one(train_lines, known), order, experiment)
     most_frequent = max(known, key=model.counts.unigrams.__getitem__)
     hits = []
     for context, word in ngram_pairs(validation_lines, order, experiment):
@@ -231,30 +243,59 @@ def target_probabilities(model: keras.Model, contexts: np.ndarray, targets: np.n
     return probabilities[np.arange(len(targets)), targets], probabilities
 
 
-def cut_figures(
-    corpus: dict[str, list[str]], experiment: GenerateExperiment, vocabulary: Vocabulary, length: int, order: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(contexts, targets, the n-gram's probability of each) of the validation cut's targets seen
-    in the other training lines (seen_sequences), for choosing the mixture's weight; the n-gram
-    is fitted on those other lines with the order of the baseline."""
-    words = unknown_as_one(tokenize_all(corpus["train"], experiment.encoding), set(vocabulary.words))
-    fit_part, cut = validation_cut(words)
-    seen = {word for line in fit_part for word in line} & set(vocabulary.words)
-    ngram = ngram_probabilities(fit_ngram(fit_part, order, experiment), cut, seen, experiment)
-    return *seen_sequences(*validation_cut(encode_lines(corpus["train"], experiment, vocabulary)), experiment, length), ngram
+def choose_mixture(folder: Path, experiment: GenerateExperiment, corpus: dict[str, list[str]], vocabulary: Vocabulary, length: int) -> dict:
+    """The n-gram's order and each seed's weight in the LSTM + n-gram mixture, both chosen on the
+    validation cut, saved beside the models with the n-gram's training text: evaluate reports
+    the mixture and predict serves it where it beats the LSTM on the cut (weight below 1).
 
-
-def cut_probabilities(
-    name: str, experiment: GenerateExperiment, seed: int, model: keras.Model, cut: tuple[np.ndarray, np.ndarray, np.ndarray]
-) -> tuple[np.ndarray, np.ndarray]:
-    """(LSTM, n-gram) probabilities of the validation cut's targets (`cut`: cut_figures), from
-    models that have not seen the cut: the seed's cut model when it was trained with early
-    stopping. Without it the LSTM has trained on the cut, and the weight chosen on it leans
+    The weight is chosen on the cut's targets seen in the other training lines (seen_sequences)
+    with an n-gram fitted on those lines and, with early stopping, the seed's cut model, which
+    has not seen the cut; without it the LSTM has trained on the cut and the weight leans
     towards the LSTM."""
-    if experiment.early_stopping_patience:
-        model = keras.models.load_model(MODELS_DIR / name / f"seed-{seed}-cut.keras", compile=False)
-    contexts, targets, ngram = cut
-    return target_probabilities(model, contexts, targets)[0], ngram
+    known = set(vocabulary.words)
+    words = unknown_as_one(tokenize_all(corpus["train"], experiment.encoding), known)
+    order = ngram_order(words, known, experiment)
+    fit_part, cut = validation_cut(words)
+    seen = {word for line in fit_part for word in line} & known
+    ngram = ngram_probabilities(fit_ngram(fit_part, order, experiment), cut, seen, experiment)
+    contexts, targets = seen_sequences(*validation_cut(encode_lines(corpus["train"], experiment, vocabulary)), experiment, length)
+    weights = {}
+    for seed in experiment.seeds:
+        cut_model = folder / f"seed-{seed}-cut.keras" if experiment.early_stopping_patience else folder / f"seed-{seed}.keras"
+        lstm = target_probabilities(keras.models.load_model(cut_model, compile=False), contexts, targets)[0]
+        weights[str(seed)] = interpolation_weight(lstm, ngram)
+    return {"ngram_order": order, "weights": weights, "ngram_text": words}
+
+
+@dataclass(frozen=True)
+class Mixture:
+    """The served next-word distribution: weight * LSTM + (1 - weight) * n-gram."""
+
+    ngram: Any
+    weight: float
+    words: list[str]  # the network's vocabulary, index i + 2 (text.Vocabulary)
+
+    def ngram_distribution(self, context: list[int]) -> np.ndarray:
+        """The n-gram's probability of each network index after `context` (OOV is its <UNK>)."""
+        seen = ["<s>"] * self.ngram.order + [self.words[index - 2] if index > OOV else "<UNK>" for index in context]
+        history = seen[len(seen) - self.ngram.order + 1 :]
+        return np.array([0.0] + [self.ngram.score(word, history) for word in ["<UNK>", *self.words]])
+
+
+def read_mixture(name: str) -> dict:
+    path = MODELS_DIR / name / MIXTURE_FILE
+    if not path.is_file():
+        raise PipelineError(f"{path}: missing; this model predates the LSTM + n-gram mixture (run: dvc repro train@{name})")
+    return read_json(path)
+
+
+def load_mixture(name: str, experiment: GenerateExperiment, vocabulary: Vocabulary, seed: int) -> Mixture | None:
+    """The mixture predict serves with the seed's model, or None where the LSTM alone was better on the cut."""
+    chosen = read_mixture(name)
+    weight = chosen["weights"][str(seed)]
+    if weight >= 1:
+        return None
+    return Mixture(fit_ngram(chosen["ngram_text"], chosen["ngram_order"], experiment), weight, vocabulary.words)
 
 
 def evaluate(name: str, experiment: GenerateExperiment) -> str:
@@ -265,16 +306,16 @@ def evaluate(name: str, experiment: GenerateExperiment) -> str:
     contexts, targets = make_sequences(encode_lines(corpus["validation"], experiment, vocabulary), experiment, length)
     train_words, validation_words = (tokenize_all(corpus[part], experiment.encoding) for part in ("train", "validation"))
     known_words = set(vocabulary.words)
-    ngram = ngram_baseline(train_words, validation_words, known_words, experiment)
+    chosen = read_mixture(name)
+    ngram = ngram_baseline(train_words, validation_words, known_words, experiment, chosen["ngram_order"])
     full_model = fit_ngram(unknown_as_one(train_words, known_words), ngram["ngram_order"], experiment)
     ngram_on_held_out = ngram_probabilities(full_model, validation_words, known_words, experiment)
-    cut = cut_figures(corpus, experiment, vocabulary, length, ngram["ngram_order"])  # the same for every seed
     known = targets != OOV
     per_seed, top_k = [], []
     for seed, model in trained.items():
         target_probability, probabilities = target_probabilities(model, contexts[known], targets[known])
         ranks = (probabilities > target_probability[:, None]).sum(axis=1)
-        weight = interpolation_weight(*cut_probabilities(name, experiment, seed, model, cut))
+        weight = chosen["weights"][str(seed)]
         per_seed.append(
             {
                 "seed": seed,
@@ -291,8 +332,10 @@ def evaluate(name: str, experiment: GenerateExperiment) -> str:
     table = pd.DataFrame({"k": np.arange(1, TOP_K + 1), "top_k_accuracy": np.mean(top_k, axis=0)})
     write_evaluation(name, "generate", metrics, per_seed, table)
     first_seed, first_model = next(iter(trained.items()))
-    sample = generate_text(first_model, experiment, vocabulary, experiment.sample)
-    header = f"# {name}, seed {first_seed}, temperature {experiment.sample.temperature}, from: {experiment.sample.seed_text}"
+    mixture = load_mixture(name, experiment, vocabulary, first_seed)
+    sample = generate_text(first_model, experiment, vocabulary, experiment.sample, mixture)
+    served = f"LSTM + {mixture.ngram.order}-gram, weight {mixture.weight:g}" if mixture else "LSTM"
+    header = f"# {name}, seed {first_seed} ({served}), temperature {experiment.sample.temperature}, from: {experiment.sample.seed_text}"
     write_text(f"{REPORTS_DIR}/{name}/sample.txt", "\n".join([header, *sample]) + "\n")
     scores = f"validation perplexity {metrics['perplexity']:.1f}, next-word accuracy {metrics['next_word_accuracy']:.4f}"
     scores += f" (n-gram {metrics['ngram_perplexity']:.1f}, {metrics['ngram_next_word_accuracy']:.4f};"

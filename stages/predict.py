@@ -167,7 +167,7 @@ def sample_with(sample: Sample, changes: dict) -> Sample:
 
 def generate(name: str, experiment: GenerateExperiment, sample: Sample) -> list[str]:
     from stages import models
-    from stages.generate import encode_lines, generate_text
+    from stages.generate import encode_lines, generate_text, load_mixture
 
     first_seed = experiment.seeds[0]
     model = models.load_seed_models(name, [first_seed])[first_seed]
@@ -175,7 +175,10 @@ def generate(name: str, experiment: GenerateExperiment, sample: Sample) -> list[
     context = encode_lines([sample.seed_text], experiment, vocabulary)[0]
     if not context or all(index == OOV for index in context):
         print(f"warning: no word of the seed text {sample.seed_text!r} is in the vocabulary; generating from OOV", file=sys.stderr)
-    return generate_text(model, experiment, vocabulary, sample)
+    mixture = load_mixture(name, experiment, vocabulary, first_seed)
+    if mixture:
+        print(f"serving LSTM + {mixture.ngram.order}-gram, LSTM weight {mixture.weight:g} (chosen on validation)", file=sys.stderr)
+    return generate_text(model, experiment, vocabulary, sample, mixture)
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:

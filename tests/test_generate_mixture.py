@@ -5,19 +5,18 @@ import numpy as np
 import pytest
 
 from stages import generate
-from stages.io import read_json
+from stages.io import read_json, write_json
 from stages.preprocess import prepare_corpus
 from stages.text import OOV, Vocabulary
 from tests.conftest import with_defaults
-from tests.test_text_tasks import RHYMES, corpus_dataset, write_raw
+from tests.test_text_tasks import RHYMES, RecordingModel, corpus_dataset, write_raw
 
 LINES = [["the", "cat", "sat", "on", "the", "mat"], ["a", "dog"], ["the", "dog", "sat"], [], ["on", "a", "mat", "the", "end"]]
 
 
 def experiment(**changes):
-    return with_defaults(
-        "experiments", "generate", dataset="toy", network={"embedding_dim": 4, "units": 4}, sample={"seed_text": "the"}, epochs=1, **changes
-    )
+    options = {"dataset": "toy", "network": {"embedding_dim": 4, "units": 4}, "sample": {"seed_text": "the"}, "epochs": 1}
+    return with_defaults("experiments", "generate", **(options | changes))
 
 
 def test_mixture_perplexity_on_toy_probabilities():
@@ -69,3 +68,22 @@ def test_early_stopping_keeps_a_cut_model_and_evaluate_reports_the_mixture_besid
     generate.evaluate("toy", settings)
     metrics = read_json(workdir / "metrics" / "toy.json")
     assert metrics["perplexity"] > 1 and metrics["interpolated_perplexity"] > 1 and 0 <= metrics["interpolation_weight"] <= 1
+    chosen = read_json(folder / "mixture.json")  # chosen at train, on the cut: what evaluate reports is what predict serves
+    assert chosen["weights"] == {"1": metrics["interpolation_weight"]} and chosen["ngram_order"] == metrics["ngram_order"]
+    vocabulary = Vocabulary.load(folder / "vocabulary.json")
+    served = generate.load_mixture("toy", settings, vocabulary, 1)
+    assert (served is None) == (metrics["interpolation_weight"] == 1.0)
+    write_json(folder / "mixture.json", chosen | {"weights": {"1": 0.25}})
+    assert generate.load_mixture("toy", settings, vocabulary, 1).weight == 0.25
+    write_json(folder / "mixture.json", chosen | {"weights": {"1": 1.0}})
+    assert generate.load_mixture("toy", settings, vocabulary, 1) is None  # the LSTM alone was better on the cut
+
+
+def test_mixture_with_the_ngram_alone_continues_as_the_ngram_does():
+    lines = [["the", "cat", "sat", "on", "the", "mat"]] * 20
+    settings = experiment(sample={"seed_text": "the cat", "lines": 1, "words": 3, "temperature": 0.0}, seeds=[1])
+    vocabulary = Vocabulary.build(lines, None)
+    mixture = generate.Mixture(generate.fit_ngram(lines, 2, settings), 0.0, vocabulary.words)
+    distribution = mixture.ngram_distribution(vocabulary.encode(["the", "cat"]))
+    assert distribution[0] == 0 and distribution.sum() == pytest.approx(1, abs=0.05)  # the rest: end of sentence
+    assert generate.generate_text(RecordingModel(vocabulary.size), settings, vocabulary, settings.sample, mixture) == ["sat on the"]

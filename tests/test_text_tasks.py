@@ -375,7 +375,9 @@ def test_ngram_baseline_predicts_a_text_it_has_seen():
     experiment = with_defaults(
         "experiments", "generate", dataset="toy", network={"embedding_dim": 8, "units": 8}, sample={"seed_text": "the"}, epochs=1
     )
-    result = generate.ngram_baseline(lines, lines[:3], {"the", "cat", "sat", "on", "mat"}, experiment)
-    assert result["ngram_order"] >= 3 and result["ngram_next_word_accuracy"] == 1.0 and result["ngram_perplexity"] < 1.5
-    unigram_only = generate.ngram_baseline(lines, [["the", "mat", "mat"]], {"the", "cat", "sat", "on", "mat"}, experiment)
+    known = {"the", "cat", "sat", "on", "mat"}
+    order = generate.ngram_order(lines, known, experiment)
+    result = generate.ngram_baseline(lines, lines[:3], known, experiment, order)
+    assert order >= 3 and result["ngram_next_word_accuracy"] == 1.0 and result["ngram_perplexity"] < 1.5
+    unigram_only = generate.ngram_baseline(lines, [["the", "mat", "mat"]], known, experiment, order)
     assert unigram_only["ngram_perplexity"] > result["ngram_perplexity"]
