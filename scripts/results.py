@@ -29,6 +29,7 @@ COLUMNS = {
         "n-gram perplexity",
         "n-gram next-word accuracy",
         "beats the n-gram",
+        "LSTM + n-gram perplexity (LSTM weight)",
         "held-out words not in vocabulary",
     ],
 }
@@ -43,7 +44,9 @@ the model `stages.predict` serves, every seed's probabilities averaged. Write-up
 the published ones (airline: Brownlee's tutorial / the LSTM report); experiments marked
 "improved" are extra entries beside the write-ups' own. Beside every generator, an
 interpolated Witten-Bell n-gram model (NLTK) trained on the same text, vocabulary and targets;
-"beats the n-gram" says whether the network's perplexity is lower.
+"beats the n-gram" says whether the network's perplexity is lower. "LSTM + n-gram" mixes the two
+(each seed's weight chosen on the validation cut of the training text); `stages.predict` serves it
+where it beat the LSTM there.
 """
 
 
@@ -66,6 +69,7 @@ def cells(task: str, metrics: dict) -> list[str]:
         f"{metrics['ngram_perplexity']:.1f} (order {metrics['ngram_order']})",
         f"{metrics['ngram_next_word_accuracy']:.4f}",
         "yes" if metrics["perplexity"] < metrics["ngram_perplexity"] else "**no**",
+        f"{mean_and_spread(metrics, 'interpolated_perplexity', 1)} ({mean_and_spread(metrics, 'interpolation_weight', 2)})",
         f"{metrics['validation_oov_rate']:.4f}",
     ]
 
