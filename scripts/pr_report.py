@@ -30,6 +30,7 @@ import hashlib
 import json
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -167,11 +168,9 @@ def seed_figures(worktree: Path, name: str, metric: str) -> list[float]:
 def spread(values: list[float]) -> str:
     if not values:
         return "not recorded"
-    mean = sum(values) / len(values)
     if len(values) == 1:
-        return f"{mean:.4g} (one seed)"
-    std = (sum((value - mean) ** 2 for value in values) / (len(values) - 1)) ** 0.5
-    return f"{mean:.4g} ± {std:.2g}"
+        return f"{values[0]:.4g} (one seed)"
+    return f"{statistics.mean(values):.4g} ± {statistics.stdev(values):.2g}"  # the sample std, as stages.metrics reports
 
 
 def experiment_rows(names: list[str], sides: dict[str, Path], params: dict, how: str) -> list[str]:
