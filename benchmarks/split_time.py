@@ -6,8 +6,8 @@ the newcomer's path: clone, `dvc pull`, first prediction.
     python benchmarks/split_time.py --one-core       # each worker on a core of its own (taskset), as machines would be
     python benchmarks/split_time.py --clone-to-predict  # needs the default remote filled (dvc push)
 
-Split: clones of HEAD in a temporary folder with params.yaml cut to the chosen experiments and a
-shared local-folder remote. "one": a clone runs `dvc repro`. "two": two clones run their
+Split: clones of HEAD in a temporary folder with params.yaml cut to the chosen experiments (and
+any experiment one of them is drawn beside, its `compare_with`) and a shared local-folder remote. "one": a clone runs `dvc repro`. "two": two clones run their
 `scripts/split.py` shares side by side (`dvc repro --pull`, then `dvc push --run-cache`), then a
 third runs `dvc repro --pull` (restores their training, reruns evaluate, draws the figures); wall
 time from the workers' start to the end of the third. The metrics files of "one" and "two" are
@@ -50,6 +50,8 @@ def split(experiments: list[str], env: dict, folder: Path, one_core: bool) -> di
     origin = folder / "origin"
     sh(["git", "clone", "-q", str(ROOT), str(origin)], folder, env)
     params = yaml.safe_load((origin / "params.yaml").read_text())
+    partners = [params["experiments"][name].get("compare_with") for name in experiments]
+    experiments = experiments + [name for name in dict.fromkeys(partners) if name and name not in experiments]  # plot draws the pair
     params["experiments"] = {name: params["experiments"][name] for name in experiments}
     (origin / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     identity = ["-c", "user.name=benchmark", "-c", "user.email=benchmark@localhost"]
