@@ -1,19 +1,21 @@
 """One machine running a set of experiments vs two workers sharing it through a DVC remote, and
 the newcomer's path: clone, `dvc pull`, first prediction.
 
-    python benchmarks/split_time.py                     # 4 airline experiments, full settings (~10 min)
+    python benchmarks/split_time.py                     # 4 airline experiments (and airline-stacked), full settings
     python benchmarks/split_time.py --experiments airline-regression airline-window
     python benchmarks/split_time.py --one-core       # each worker on a core of its own (taskset), as machines would be
     python benchmarks/split_time.py --clone-to-predict  # needs the default remote filled (dvc push)
 
 Split: clones of HEAD in a temporary folder with params.yaml cut to the chosen experiments (and
-any experiment one of them is drawn beside, its `compare_with`) and a shared local-folder remote. "one": a clone runs `dvc repro`. "two": two clones run their
-`scripts/split.py` shares side by side (`dvc repro --pull`, then `dvc push --run-cache`), then a
-third runs `dvc repro --pull` (restores their training, reruns evaluate, draws the figures); wall
-time from the workers' start to the end of the third. The metrics files of "one" and "two" are
-compared byte for byte. With --one-core, "one" and each worker run pinned to one core of their
-own (taskset -c 0, -c 1), so two workers measure scale-out rather than two processes sharing
-both cores. Data comes from DATA_MIRROR (default ../shared/data).
+any experiment one of them is drawn beside, its `compare_with`) and a shared local-folder
+remote. "one": a clone runs `dvc repro`. "two": two clones run their `scripts/split.py` shares
+side by side (`dvc repro --pull`, then `dvc push --run-cache`), then a third runs `dvc repro
+--pull` (restores their training and evaluation, runs the data stages and draws the figures):
+wall time from the workers' start to the end of the third, of which the third's is
+`of_which_gather_s`. The metrics files of "one" and "two" are compared byte for byte. With
+--one-core, "one" and each worker run pinned to one core of their own (taskset -c 0, -c 1), so
+two workers measure scale-out rather than two processes sharing both cores. Data comes from
+DATA_MIRROR (default ../shared/data).
 """
 
 from __future__ import annotations
@@ -64,18 +66,20 @@ def split(experiments: list[str], env: dict, folder: Path, one_core: bool) -> di
     workers = [clone(origin, folder / f"worker-{number}", folder / "storage-two", env) for number in (1, 2)]
     final = clone(origin, folder / "final", folder / "storage-two", env)
     start = time.perf_counter()
-    running = []
+    running, shares = [], []
     for number, worker in enumerate(workers, 1):
-        share = sh([sys.executable, "-m", "scripts.split", str(number), "2"], worker, env).strip()
-        command = f"dvc repro --pull {share} && dvc push --run-cache"
+        shares.append(sh([sys.executable, "-m", "scripts.split", str(number), "2"], worker, env).strip())
+        command = f"dvc repro --pull {shares[-1]} && dvc push --run-cache"
         running.append(subprocess.Popen([*pin(number - 1), "bash", "-c", command], cwd=worker, env=env))
     if any(process.wait() for process in running):
         sys.exit("error: a worker failed")
+    workers_s = time.perf_counter() - start
     sh([*pin(0), "dvc", "repro", "--pull"], final, env)
     two_s = time.perf_counter() - start
     same = all((one / "metrics" / f"{name}.json").read_bytes() == (final / "metrics" / f"{name}.json").read_bytes() for name in experiments)
-    times = {"one_worker_s": round(one_s, 1), "two_workers_s": round(two_s, 1), "two_worker_speedup": round(one_s / two_s, 2)}
-    return {"experiments": experiments, "one_core_per_worker": one_core, **times, "metrics_identical": same}
+    times = {"one_worker_s": round(one_s, 1), "two_workers_s": round(two_s, 1), "of_which_gather_s": round(two_s - workers_s, 1)}
+    times["two_worker_speedup"] = round(one_s / two_s, 2)
+    return {"experiments": experiments, "shares": shares, "one_core_per_worker": one_core, **times, "metrics_identical": same}
 
 
 def clone_to_predict(env: dict, folder: Path) -> dict:

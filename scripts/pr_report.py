@@ -86,6 +86,24 @@ def stages_run(text: str) -> list[str]:
     return list(dict.fromkeys(re.findall(r"Running stage '([^']+)'", text)))
 
 
+def stages_to_run(worktree: Path) -> list[str]:
+    """The stages `dvc repro` would run: those `dvc status` reports changed (a dependency, a param,
+    an output missing from the cache) and every stage downstream of them. Not `dvc repro --dry`,
+    which stops at the first stage whose upstream output is not there yet (a stage the dry run
+    did not run), so it lists a part of the run and the budget would pass the whole of it."""
+    changed = list(json.loads(sh(["dvc", "status", "--json"], worktree) or "{}"))
+    downstream: dict[str, list[str]] = {}
+    for upstream, stage in re.findall(r'"([^"]+)" -> "([^"]+)"', sh(["dvc", "dag", "--dot"], worktree)):
+        downstream.setdefault(upstream, []).append(stage)
+    found, pending = dict.fromkeys(changed), list(changed)
+    while pending:
+        for following in downstream.get(pending.pop(), []):
+            if following not in found:
+                found[following] = None
+                pending.append(following)
+    return list(found)
+
+
 def run_reduced(worktree: Path, cache: Path, profile: dict, experiments: list[str] | None = None) -> tuple[list[str], list[str]]:
     """Reduce the worktree's params and reproduce with the shared cache, `--keep-going`: the
     stages that ran, and for any that failed DVC's error lines and the stage's own (the others
@@ -250,7 +268,7 @@ def build_report(repository: Path, base: str, head: str, out: Path, committed: b
         figures = {side: sides[side] / "plots" / "figures" for side in sides}
         if not committed:
             share_cache(sides["head"], cache)
-            would_run = stages_run(_run(["dvc", "repro", "--dry"], sides["head"]))
+            would_run = stages_to_run(sides["head"])
             durations = json.loads((repository / DURATIONS).read_text())["stages"] if (repository / DURATIONS).is_file() else {}
             costs = estimated_costs(would_run, durations)
             full, reduced = within_budget(costs, budget_s)

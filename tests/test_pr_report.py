@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scripts.pr_report import PROFILE, UNTIMED_STAGE_S, apply_profile, estimated_costs, welch_verdict, within_budget
+from scripts.pr_report import PROFILE, UNTIMED_STAGE_S, apply_profile, estimated_costs, stages_to_run, welch_verdict, within_budget
 from tests.conftest import ROOT, run
 
 SCRIPT = ROOT / "scripts" / "pr_report.py"
@@ -139,6 +139,40 @@ def test_the_budget_runs_the_cheapest_changed_experiments_at_their_own_settings(
     assert costs == {"": 25, "a": 90, "b": 1500 + UNTIMED_STAGE_S, "c": UNTIMED_STAGE_S}
     assert within_budget(costs, 20 * 60) == (["c", "a"], ["b"])
     assert within_budget(costs, 0) == ([], ["c", "a", "b"])
+
+
+CHAIN = """stages:
+  first:
+    cmd: python -c "open('a', 'w').write('a')"
+    outs: [a]
+  second:
+    cmd: python -c "open('b', 'w').write(open('a').read() + open('input').read())"
+    deps: [a, input]
+    outs: [b]
+  third:
+    cmd: python -c "open('c', 'w').write(open('b').read())"
+    deps: [b]
+    outs: [c]
+"""
+
+
+def test_the_estimate_counts_every_stage_a_repro_would_run(tmp_path: Path):
+    """A changed input reruns its stage and what follows; an upstream output missing from the
+    cache (a partly warm cache) reruns the whole chain, where `dvc repro --dry` stops short."""
+    (tmp_path / "dvc.yaml").write_text(CHAIN)
+    (tmp_path / "input").write_text("1")
+    run(["git", "init", "-q"], tmp_path)
+    run(["dvc", "init", "-q"], tmp_path)
+    run(["dvc", "repro", "-q"], tmp_path)
+    assert stages_to_run(tmp_path) == []
+    (tmp_path / "input").write_text("2")
+    assert stages_to_run(tmp_path) == ["second", "third"]
+    for name in ("a", "b", "c"):
+        (tmp_path / name).unlink()
+    run(["dvc", "cache", "dir", "--local", str(tmp_path / "empty-cache")], tmp_path)
+    assert sorted(stages_to_run(tmp_path)) == ["first", "second", "third"]
+    dry = subprocess.run(["dvc", "repro", "--dry"], cwd=tmp_path, capture_output=True, text=True)
+    assert dry.returncode != 0 and "third" not in dry.stdout
 
 
 # Five seeds shaped like airline-stacked's test RMSE at units [4, 4] and [8, 4] (issue 32: 62.09 ± 6.96 ->
