@@ -88,9 +88,9 @@ def stages_run(text: str) -> list[str]:
 
 def stages_to_run(worktree: Path) -> list[str]:
     """The stages `dvc repro` would run: those `dvc status` reports changed (a dependency, a param,
-    an output missing from the cache) and every stage downstream of them. Not `dvc repro --dry`,
-    which stops at the first stage whose upstream output is not there yet (a stage the dry run
-    did not run), so it lists a part of the run and the budget would pass the whole of it."""
+    an output missing from the cache) and every stage downstream of them. Not `dvc repro --dry`:
+    it stops at the first stage whose upstream output does not exist yet (the dry run made none),
+    so it lists only part of the run and the budget would let the whole of it through."""
     changed = list(json.loads(sh(["dvc", "status", "--json"], worktree) or "{}"))
     downstream: dict[str, list[str]] = {}
     for upstream, stage in re.findall(r'"([^"]+)" -> "([^"]+)"', sh(["dvc", "dag", "--dot"], worktree)):
