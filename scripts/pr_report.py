@@ -2,24 +2,32 @@
 
     python scripts/pr_report.py BASE [HEAD] [--out pr-report] [--budget-minutes 20] [--committed]
 
-The answer compares each changed experiment at its own settings: HEAD is reproduced in a
-temporary git worktree that shares this repository's DVC cache, so only the stages whose code,
-params or data changed run (the others are checked out from the cache or restored from DVC's
-run-cache), and BASE runs nothing: its metrics are committed, its per-seed figures
-(reports/<experiment>/seeds.json) are in the DVC cache that main's runs leave.
+"Changed" is what DVC means by it: a stage whose command, params or tracked code/data differ from
+the base's dvc.lock, and every stage downstream of it (`dvc status` with outputs that are merely
+missing from the cache not counted, as `dvc repro --allow-missing` does). An untouched experiment
+has the same inputs at both revisions, so its committed metrics are the head's too: it is neither
+rerun nor listed, only counted. So a one-experiment change costs that experiment's training on a
+fresh runner with no DVC cache, not the whole pipeline.
 
-Experiments whose reruns would take longer than the budget, estimated from the per-stage wall
-times of the last full run (benchmarks/stage_durations.json, written by scripts/timed_repro.py),
-are compared instead on the reduced configuration (ci/reduced.yaml: few epochs, one seed) at both
-revisions, and the report says at its top that for them it is a smoke test, not an answer.
+Each changed experiment is reproduced at its own settings in a temporary git worktree of HEAD (its
+data stages run, or come from the DVC cache the worktrees share), and its base in one of BASE
+where the cache lacks the base's per-seed figures (reports/<experiment>/seeds.json), both at once.
+Both sides' figures are then drawn from exactly those outputs and the ones that differ are shown
+base beside head. Experiments whose reruns would take longer than the budget, estimated from the
+per-stage wall times of the last full run (benchmarks/stage_durations.json, written by
+scripts/timed_repro.py), are compared instead on the reduced configuration (ci/reduced.yaml: few
+epochs, one seed) at both revisions, and the report says at its top that for them it is a smoke
+test, not an answer.
 
 For each changed experiment the report states the settings compared, every seed's figure at base
 and head, mean ± std and a verdict by Welch's t-test on the seeds' figures at the 5 % level
 (better / worse / no clear difference; one seed on a side: no clear difference, nothing measured
 the spread); then `dvc params diff`, `dvc metrics diff`, the stages that ran and the figures that
-changed, base beside head. Exits 1 when a stage failed at HEAD. Reduced sides are kept under
+changed. A head stage that fails never lends the base's figures to the head: its row says "head
+failed", the report opens with it and the script exits 1. Reduced sides are kept under
 .dvc/tmp/pr-sides (by commit, reduction and experiments), so the base of a later report reuses
 them. With --committed nothing runs: the metrics committed at the two revisions are compared.
+A relative DATA_MIRROR is taken from the folder the command was started in.
 The GitHub workflow calls this script, so a report can be rehearsed locally.
 """
 
@@ -28,6 +36,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import re
 import shutil
 import statistics
@@ -71,10 +80,9 @@ def dvc_cache(repository: Path) -> Path:
 
 
 def share_cache(worktree: Path, cache: Path) -> None:
-    """Use the repository's DVC cache, and check out what it holds (downloads are persist outputs,
-    which the run-cache does not restore; repro fetches anything missing)."""
+    """Use the repository's DVC cache. Nothing is checked out wholesale: a side's outputs are the
+    ones its own reproduction made or restored, never another revision's left in place."""
     sh(["dvc", "cache", "dir", "--local", str(cache)], worktree)
-    subprocess.run(["dvc", "checkout"], cwd=worktree, capture_output=True)
 
 
 def stage_failures(text: str) -> list[str]:
@@ -82,16 +90,30 @@ def stage_failures(text: str) -> list[str]:
     return list(dict.fromkeys(line for line in text.splitlines() if why.match(line)))
 
 
+def failed_stages(text: str) -> list[str]:
+    return list(dict.fromkeys(re.findall(r"failed to reproduce '([^']+)'", text)))
+
+
 def stages_run(text: str) -> list[str]:
     return list(dict.fromkeys(re.findall(r"Running stage '([^']+)'", text)))
 
 
-def stages_to_run(worktree: Path) -> list[str]:
-    """The stages `dvc repro` would run: those `dvc status` reports changed (a dependency, a param,
-    an output missing from the cache) and every stage downstream of them. Not `dvc repro --dry`:
-    it stops at the first stage whose upstream output does not exist yet (the dry run made none),
-    so it lists only part of the run and the budget would let the whole of it through."""
-    changed = list(json.loads(sh(["dvc", "status", "--json"], worktree) or "{}"))
+def is_change(entry: str | dict) -> bool:
+    """One entry of `dvc status --json`: a changed command, params or file is a change; an output
+    or upstream output that is only missing here ("deleted", "not in cache") is not."""
+    if isinstance(entry, str):  # "changed command", "always changed"
+        return True
+    return any(isinstance(state, dict) or state not in ("deleted", "not in cache") for paths in entry.values() for state in paths.values())
+
+
+def changed_stages(worktree: Path) -> list[str]:
+    """The stages whose command, params or tracked code/data differ from the worktree's dvc.lock
+    (or that it lacks), and every stage downstream of them. Outputs missing from the cache change nothing, so a cold
+    cache (a fresh runner) counts the same stages as a warm one."""
+    status = json.loads(sh(["dvc", "status", "--json"], worktree) or "{}")
+    lock = worktree / "dvc.lock"
+    locked = (yaml.safe_load(lock.read_text()) or {}).get("stages", {}) if lock.is_file() else {}
+    changed = [stage for stage, entries in status.items() if stage not in locked or any(is_change(entry) for entry in entries)]
     downstream: dict[str, list[str]] = {}
     for upstream, stage in re.findall(r'"([^"]+)" -> "([^"]+)"', sh(["dvc", "dag", "--dot"], worktree)):
         downstream.setdefault(upstream, []).append(stage)
@@ -102,6 +124,12 @@ def stages_to_run(worktree: Path) -> list[str]:
                 found[following] = None
                 pending.append(following)
     return list(found)
+
+
+def experiment_of(stage: str) -> str:
+    """The experiment a train or evaluate stage belongs to; "" for the shared stages (data, plot)."""
+    kind, _, name = stage.partition("@")
+    return name if kind in ("train", "evaluate") else ""
 
 
 def run_reduced(worktree: Path, cache: Path, profile: dict, experiments: list[str] | None = None) -> tuple[list[str], list[str]]:
@@ -147,8 +175,7 @@ def estimated_costs(stages: list[str], durations: dict[str, float]) -> dict[str,
     """Seconds per experiment (its train and evaluate) and, under "", the shared stages (data, plot)."""
     costs: dict[str, float] = {}
     for stage in stages:
-        kind, _, name = stage.partition("@")
-        owner = name if kind in ("train", "evaluate") else ""
+        owner = experiment_of(stage)
         costs[owner] = costs.get(owner, 0.0) + durations.get(stage, UNTIMED_STAGE_S)
     return costs
 
@@ -191,7 +218,8 @@ def spread(values: list[float]) -> str:
     return f"{statistics.mean(values):.4g} ± {statistics.stdev(values):.2g}"  # the sample std, as stages.metrics reports
 
 
-def experiment_rows(names: list[str], sides: dict[str, Path], params: dict, how: str) -> list[str]:
+def experiment_rows(names: list[str], sides: dict[str, Path], params: dict, how: str, failed: dict[str, dict[str, str]]) -> list[str]:
+    """One table row per experiment; `failed[side][name]` names the stage that failed on that side."""
     rows = []
     for name in names:
         entry = params.get("experiments", {}).get(name, {})
@@ -199,10 +227,30 @@ def experiment_rows(names: list[str], sides: dict[str, Path], params: dict, how:
         if metric is None:
             continue
         base, head = (seed_figures(sides[side], name, metric) for side in ("base", "head"))
-        verdict = welch_verdict(base, head, direction) if base and head else "per-seed figures missing on a side"
+        cells = {}
+        for side, values in (("base", base), ("head", head)):
+            stage = failed.get(side, {}).get(name)
+            cells[side] = f"{side} failed: `{stage}`" if stage else spread(values)
+        if any(failed.get(side, {}).get(name) for side in ("base", "head")):
+            verdict = "no verdict: a side failed"
+        else:
+            verdict = welch_verdict(base, head, direction) if base and head else "per-seed figures missing on a side"
         figures = " / ".join(", ".join(f"{value:.4g}" for value in values) or "-" for values in (base, head))
-        rows.append(f"| `{name}` | {how} | {metric} ({direction} is better) | {spread(base)} | {spread(head)} | {figures} | {verdict} |")
+        rows.append(f"| `{name}` | {how} | {metric} ({direction} is better) | {cells['base']} | {cells['head']} | {figures} | {verdict} |")
     return rows
+
+
+def failures_by_experiment(names: list[str], text: str) -> dict[str, str]:
+    """The stage that failed for each experiment of a `dvc repro --keep-going`: its own train or
+    evaluate stage, else a shared (data) stage it waited on, when its evaluate stage did not run."""
+    failed, ran = failed_stages(text), stages_run(text)
+    shared = [stage for stage in failed if not experiment_of(stage)]
+    result = {}
+    for name in names:
+        own = [stage for stage in failed if experiment_of(stage) == name]
+        if own or (shared and f"evaluate@{name}" not in ran):
+            result[name] = (own or shared)[0]
+    return result
 
 
 def commit_side(compare: Path, metrics: Path, dvc_yaml: Path, original_params: str, tag: str) -> None:
@@ -255,41 +303,67 @@ def reduced_side(repository: Path, revision: str, folder: Path, experiments: lis
     return ran, errors
 
 
+def own_settings(sides: dict[str, Path], names: list[str]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Reproduce `names` at their own settings: the head always, the base where the cache lacks its
+    per-seed figures, side by side. Returns each side's output and the experiments it failed."""
+    targets = [f"evaluate@{name}" for name in names]
+    outputs = [f"{stage}@{name}" for name in names for stage in ("train", "evaluate")]
+    subprocess.run(["dvc", "checkout", *outputs], cwd=sides["base"], capture_output=True)  # the base's, where the cache has them
+    base_needed = [f"evaluate@{name}" for name in names if not (sides["base"] / "reports" / name / "seeds.json").is_file()]
+    processes = {"head": _start(["dvc", "repro", "--keep-going", *targets], sides["head"])}
+    if base_needed:
+        processes["base"] = _start(["dvc", "repro", "--keep-going", *base_needed], sides["base"])
+    texts = {side: process.communicate()[0] for side, process in processes.items()}
+    failed = {side: failures_by_experiment(names, text) for side, text in texts.items()}
+    for name in failed["head"]:  # no head figures: the base's committed metrics must not stand in for them
+        (sides["head"] / "metrics" / f"{name}.json").unlink(missing_ok=True)
+    for side, worktree in sides.items():  # the figures of exactly the outputs reproduced here, by the side's own plot command
+        shutil.rmtree(worktree / "plots" / "figures", ignore_errors=True)  # the committed ones are drawn from other outputs
+        command = (yaml.safe_load((worktree / "dvc.yaml").read_text()).get("stages") or {}).get("plot", {}).get("cmd")
+        drawing = subprocess.run(command, shell=True, cwd=worktree, capture_output=True, text=True) if command else None
+        if drawing and drawing.returncode:
+            texts[side] = f"{texts.get(side, '')}\nerror: the plot command failed\n{drawing.stdout}{drawing.stderr}"
+    return texts, failed
+
+
 def build_report(repository: Path, base: str, head: str, out: Path, committed: bool, budget_s: float) -> tuple[str, bool]:
     names = {side: sh(["git", "rev-parse", "--short", revision], repository).strip() for side, revision in (("base", base), ("head", head))}
     out.mkdir(parents=True, exist_ok=True)
     cache = dvc_cache(repository)
-    rows, ran, errors, full, reduced = [], {}, {"base": [], "head": []}, [], []
+    rows, ran, errors, failed, compared, reduced, minutes = [], {}, {}, {}, [], [], {}
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         sides = {side: snapshot(repository, revision, scratch / side) for side, revision in (("base", base), ("head", head))}
         originals = {side: (sides[side] / "params.yaml").read_text() for side in sides}
+        params = yaml.safe_load(originals["head"]) or {}
         metrics = {side: sides[side] / "metrics" for side in sides}
         figures = {side: sides[side] / "plots" / "figures" for side in sides}
         if not committed:
-            share_cache(sides["head"], cache)
-            would_run = stages_to_run(sides["head"])
+            for worktree in sides.values():
+                share_cache(worktree, cache)
+            (sides["head"] / "dvc.lock").unlink(missing_ok=True)  # changed: against the base's lock (none: everything)
+            if (sides["base"] / "dvc.lock").is_file():
+                shutil.copy(sides["base"] / "dvc.lock", sides["head"] / "dvc.lock")
+            would_run = changed_stages(sides["head"])
+            compared = list(dict.fromkeys(name for name in map(experiment_of, would_run) if name))
             durations = json.loads((repository / DURATIONS).read_text())["stages"] if (repository / DURATIONS).is_file() else {}
-            costs = estimated_costs(would_run, durations)
+            costs = estimated_costs([stage for stage in would_run if experiment_of(stage)], durations)
             full, reduced = within_budget(costs, budget_s)
-            share_cache(sides["base"], cache)  # the base's per-seed figures, from the cache
-            for name in full:
-                subprocess.run(["dvc", "checkout", f"evaluate@{name}"], cwd=sides["base"], capture_output=True)
-            if full or not reduced:  # at own settings: everything that changed, or the experiments within the budget
-                text = _run(["dvc", "repro", *([f"evaluate@{name}" for name in full] if reduced else [])], sides["head"])
-                ran["head"], errors["head"] = stages_run(text), stage_failures(text)
-            params = yaml.safe_load(originals["head"]) or {}
-            rows += experiment_rows(full, sides, params, "own settings")
+            if full:
+                texts, failed = own_settings(sides, full)
+                for side, text in texts.items():
+                    ran[side], errors[side] = stages_run(text), stage_failures(text)
+                rows += experiment_rows(full, sides, params, "own settings", failed)
             if reduced:
                 smoke = {}
                 for side, revision in (("base", base), ("head", head)):
                     smoke[side] = snapshot(repository, revision, scratch / f"reduced-{side}")
                     ran[f"{side}, reduced"], errors[f"{side} (reduced)"] = reduced_side(repository, revision, smoke[side], reduced)
                     for name in reduced:  # the metrics diff shows these experiments' reduced figures on both sides
+                        (metrics[side] / f"{name}.json").unlink(missing_ok=True)
                         if (smoke[side] / "metrics" / f"{name}.json").is_file():
                             shutil.copy(smoke[side] / "metrics" / f"{name}.json", metrics[side] / f"{name}.json")
-                rows += experiment_rows(reduced, smoke, params, f"reduced (`{PROFILE}`)")
-                figures = {side: smoke[side] / "plots" / "figures" for side in sides}
+                rows += experiment_rows(reduced, smoke, params, f"reduced (`{PROFILE}`)", {})
             minutes = {name: costs[name] / 60 for name in reduced}
         compare = scratch / "compare"
         compare.mkdir()
@@ -304,7 +378,12 @@ def build_report(repository: Path, base: str, head: str, out: Path, committed: b
             if worktree.name != "compare":
                 sh(["git", "worktree", "remove", "--force", str(worktree)], repository)
     lines = [f"## Pipeline report: {names['base']} (base) -> {names['head']} (head)\n"]
-    lines += summary_lines(committed, rows, reduced, minutes if reduced else {}, budget_s)
+    head_failed = failed.get("head", {})
+    if head_failed:
+        listed = ", ".join(f"`{name}` (`{stage}`)" for name, stage in head_failed.items())
+        lines.append(f"> **Head failed for {listed}: no figures for the head; see Failed stages (head).**\n")
+    unchanged = len([name for name in params.get("experiments", {}) if name not in compared])
+    lines += summary_lines(committed, rows, compared, reduced, minutes, budget_s, unchanged)
     lines += [diff_section("Params changed", params_diff), diff_section("Metrics changed", metrics_diff)]
     for side, stages in ran.items():
         if stages is None:
@@ -318,13 +397,18 @@ def build_report(repository: Path, base: str, head: str, out: Path, committed: b
     lines += changed
     report = "\n".join(lines)
     (out / "report.md").write_text(report)
-    return report, any(messages for side, messages in errors.items() if side.startswith("head"))
+    return report, bool(head_failed) or any(messages for side, messages in errors.items() if side.startswith("head"))
 
 
-def summary_lines(committed: bool, rows: list[str], reduced: list[str], minutes: dict[str, float], budget_s: float) -> list[str]:
+def summary_lines(
+    committed: bool, rows: list[str], compared: list[str], reduced: list[str], minutes: dict[str, float], budget_s: float, unchanged: int
+) -> list[str]:
     """The banner for experiments compared on reduced settings, what was compared, and the verdict table."""
     if committed:
         return ["Compared: metrics committed at each revision (full runs).\n"]
+    same = f"unchanged: {unchanged} experiment{'s' if unchanged != 1 else ''}, same inputs as the base (not rerun).\n"
+    if not compared:
+        return ["Nothing to rerun: no stage's command, params or tracked code and data differ from the base's dvc.lock.\n", same]
     lines = []
     if reduced:
         over = ", ".join(f"`{name}` (about {minutes[name]:.0f} min)" for name in reduced)
@@ -333,9 +417,10 @@ def summary_lines(committed: bool, rows: list[str], reduced: list[str], minutes:
             f"settings would pass the budget of {budget_s / 60:.0f} min: run the full-run workflow or `dvc repro` for the answer.\n"
         )
     past = "; the experiments past the budget on reduced settings at both revisions" if reduced else ""
-    lines.append(f"Compared: the head reproduced at each changed experiment's own settings against the base's committed results{past}.\n")
+    lines.append(f"Compared: the head reproduced at each changed experiment's own settings against the base's results{past}.\n")
     header = "| experiment | compared at | figure | base | head | per seed (base / head) | verdict |\n|---|---|---|---|---|---|---|\n"
-    lines.append(f"### Changed experiments\n\n{header + chr(10).join(rows) if rows else 'no experiment changed'}\n")
+    lines.append(f"### Changed experiments\n\n{header + chr(10).join(rows) if rows else 'none with a figure to compare'}\n")
+    lines.append(same)
     lines.append(f"Verdict: Welch's t-test on the seeds' figures; a difference is called only below p = {LEVEL}.\n")
     return lines
 
@@ -370,6 +455,8 @@ def main() -> None:
     parser.add_argument("--budget-minutes", type=float, default=20.0, help="estimated minutes of reruns at own settings (default 20)")
     parser.add_argument("--committed", action="store_true", help="compare committed metrics; run nothing")
     args = parser.parse_args()
+    if os.environ.get("DATA_MIRROR"):  # the worktrees are elsewhere: a relative mirror means the folder the user is in
+        os.environ["DATA_MIRROR"] = str(Path(os.environ["DATA_MIRROR"]).resolve())
     repository = Path(sh(["git", "rev-parse", "--show-toplevel"], Path.cwd()).strip())
     report, head_failed = build_report(repository, args.base, args.head, args.out.resolve(), args.committed, args.budget_minutes * 60)
     print(report)

@@ -1,7 +1,9 @@
 """scripts/pr_report.py in a temporary git repository, and the pull-request workflow that calls it."""
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scripts.pr_report import PROFILE, UNTIMED_STAGE_S, apply_profile, estimated_costs, stages_to_run, welch_verdict, within_budget
+from scripts.pr_report import PROFILE, UNTIMED_STAGE_S, apply_profile, changed_stages, estimated_costs, welch_verdict, within_budget
 from tests.conftest import ROOT, run
 
 SCRIPT = ROOT / "scripts" / "pr_report.py"
@@ -156,23 +158,148 @@ CHAIN = """stages:
 """
 
 
-def test_the_estimate_counts_every_stage_a_repro_would_run(tmp_path: Path):
-    """A changed input reruns its stage and what follows; an upstream output missing from the
-    cache (a partly warm cache) reruns the whole chain, where `dvc repro --dry` stops short."""
+def test_changed_is_what_dvc_means_not_what_the_cache_lacks(tmp_path: Path):
+    """A changed input reruns its stage and what follows; outputs missing from the cache (a fresh
+    runner) change nothing, so they rerun nothing."""
     (tmp_path / "dvc.yaml").write_text(CHAIN)
     (tmp_path / "input").write_text("1")
     run(["git", "init", "-q"], tmp_path)
     run(["dvc", "init", "-q"], tmp_path)
     run(["dvc", "repro", "-q"], tmp_path)
-    assert stages_to_run(tmp_path) == []
-    (tmp_path / "input").write_text("2")
-    assert stages_to_run(tmp_path) == ["second", "third"]
+    assert changed_stages(tmp_path) == []
     for name in ("a", "b", "c"):
         (tmp_path / name).unlink()
     run(["dvc", "cache", "dir", "--local", str(tmp_path / "empty-cache")], tmp_path)
-    assert sorted(stages_to_run(tmp_path)) == ["first", "second", "third"]
-    dry = subprocess.run(["dvc", "repro", "--dry"], cwd=tmp_path, capture_output=True, text=True)
-    assert dry.returncode != 0 and "third" not in dry.stdout
+    assert changed_stages(tmp_path) == []
+    (tmp_path / "input").write_text("2")
+    assert changed_stages(tmp_path) == ["second", "third"]
+
+
+TOY = """import json, os, sys
+from pathlib import Path
+
+import yaml
+
+experiments = yaml.safe_load(open("params.yaml"))["experiments"]
+if sys.argv[1] == "train":
+    scale = experiments[sys.argv[2]]["scale"]
+    if scale <= 0:
+        sys.exit(f"error: experiments.{sys.argv[2]}.scale: must be > 0")
+    Path("models").mkdir(exist_ok=True)
+    Path("models", sys.argv[2]).write_text(str(scale * int(Path("numbers.txt").read_text())))
+elif sys.argv[1] == "evaluate":
+    value = float(Path("models", sys.argv[2]).read_text())
+    seeds = [{"test_rmse": value + seed * seed} for seed in (1, 2, 3)]
+    Path("reports", sys.argv[2]).mkdir(parents=True, exist_ok=True)
+    Path("reports", sys.argv[2], "seeds.json").write_text(json.dumps(seeds))
+    json.dump({"test_rmse": sum(row["test_rmse"] for row in seeds) / 3}, open(f"metrics/{sys.argv[2]}.json", "w"))
+else:
+    Path("plots/figures").mkdir(parents=True, exist_ok=True)
+    for seeds in Path("reports").glob("*/seeds.json"):
+        Path("plots/figures", seeds.parent.name + "-learning.png").write_text(seeds.read_text())
+"""
+PIPELINE = """stages:
+  download:
+    cmd: python -c "import os, shutil; shutil.copy(os.path.join(os.environ['DATA_MIRROR'], 'numbers.txt'), 'numbers.txt')"
+    outs: [numbers.txt]
+  train:
+    foreach: ${experiments}
+    do:
+      cmd: python toy.py train ${key}
+      deps: [numbers.txt, toy.py]
+      params:
+        - experiments.${key}
+      outs:
+        - models/${key}
+  evaluate:
+    foreach: ${experiments}
+    do:
+      cmd: python toy.py evaluate ${key}
+      deps:
+        - models/${key}
+        - toy.py
+      params:
+        - experiments.${key}
+      outs:
+        - reports/${key}
+      metrics:
+        - metrics/${key}.json:
+            cache: false
+  plot:
+    cmd: python toy.py plot
+    deps: [metrics, reports]
+"""
+
+
+def set_scale(repository: Path, name: str, scale: int, message: str) -> None:
+    params = yaml.safe_load((repository / "params.yaml").read_text())
+    params["experiments"][name]["scale"] = scale
+    (repository / "params.yaml").write_text(yaml.safe_dump(params))
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-am", message], repository)
+
+
+@pytest.fixture
+def fresh_clone(tmp_path: Path) -> Path:
+    """A pipeline of two experiments whose base commit holds a real run's dvc.lock and metrics, seen
+    as a fresh runner sees it: no DVC cache, no outputs; its data in ../mirror, given relatively."""
+    (tmp_path / "mirror").mkdir()
+    (tmp_path / "mirror" / "numbers.txt").write_text("10")
+    repository = tmp_path / "clone"
+    (repository / "metrics").mkdir(parents=True)
+    (repository / "dvc.yaml").write_text(PIPELINE)
+    (repository / "toy.py").write_text(TOY)
+    (repository / "README.md").write_text("a toy\n")
+    (repository / "params.yaml").write_text(
+        yaml.safe_dump({"experiments": {name: {"task": "forecast", "scale": 1} for name in ("toy", "other")}})
+    )
+    run(["git", "init", "-q"], repository)
+    run(["dvc", "init", "-q"], repository)
+    run(["dvc", "repro", "-q", "evaluate"], repository, env={**os.environ, "DATA_MIRROR": str(tmp_path / "mirror")})
+    run(["git", "add", "-A"], repository)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "base"], repository)
+    run(["git", "tag", "base"], repository)
+    for output in ("numbers.txt", "models", "reports", ".dvc/cache"):
+        shutil.rmtree(repository / output) if (repository / output).is_dir() else (repository / output).unlink()
+    return repository
+
+
+def cold_report(repository: Path) -> tuple[subprocess.CompletedProcess, str]:
+    env = {**os.environ, "DATA_MIRROR": "../mirror"}
+    result = subprocess.run([sys.executable, str(SCRIPT), "base", "--out", "out"], cwd=repository, env=env, capture_output=True, text=True)
+    return result, (repository / "out" / "report.md").read_text()
+
+
+def test_a_fresh_runner_reruns_only_the_changed_experiment_with_a_relative_mirror(fresh_clone: Path):
+    set_scale(fresh_clone, "toy", 2, "toy scale 2")
+    result, text = cold_report(fresh_clone)
+    assert result.returncode == 0, result.stderr[-2000:]
+    row = next(line for line in text.splitlines() if line.startswith("| `toy`"))
+    assert "| own settings |" in row and "| 11, 14, 19 / 21, 24, 29 |" in row, row  # base rerun from scratch, head at scale 2
+    assert "unchanged: 1 experiment, same inputs as the base" in text
+    assert "`other`" not in text and "train@other" not in text and "missing on a side" not in text and "Reduced" not in text
+    assert (fresh_clone / "out" / "figures" / "head-toy-learning.png").read_text() == json.dumps(
+        [{"test_rmse": value} for value in (21.0, 24.0, 29.0)]
+    )
+
+
+def test_a_change_no_stage_depends_on_reruns_nothing(fresh_clone: Path):
+    (fresh_clone / "README.md").write_text("a toy, told better\n")
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-am", "readme"], fresh_clone)
+    result, text = cold_report(fresh_clone)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert text.splitlines()[2].startswith("Nothing to rerun") and "unchanged: 2 experiments" in text
+    assert "Stages run" not in text and not (fresh_clone / "out" / "figures").exists()
+
+
+def test_a_failed_head_never_shows_the_base_figures_as_the_heads(fresh_clone: Path):
+    set_scale(fresh_clone, "toy", 0, "an impossible scale")
+    result, text = cold_report(fresh_clone)
+    assert result.returncode == 1 and "stages failed at head" in result.stderr
+    assert text.splitlines()[2].startswith("> **Head failed for `toy` (`train@toy`)")
+    row = next(line for line in text.splitlines() if line.startswith("| `toy`"))
+    assert "| head failed: `train@toy` |" in row and "| 11, 14, 19 / - |" in row, row
+    assert "error: experiments.toy.scale: must be > 0" in section(text, "Failed stages (head)")
+    assert not (fresh_clone / "out" / "figures" / "head-toy-learning.png").exists()
 
 
 # Five seeds shaped like airline-stacked's test RMSE at units [4, 4] and [8, 4] (issue 32: 62.09 ± 6.96 ->
