@@ -95,7 +95,14 @@ def failed_stages(text: str) -> list[str]:
 
 
 def stages_run(text: str) -> list[str]:
-    return list(dict.fromkeys(re.findall(r"Running stage '([^']+)'", text)))
+    """The stages a `dvc repro` ran, or restored from DVC's run-cache (marked so)."""
+    found = re.findall(r"Running stage '([^']+)'|Stage '([^']+)' is cached - skipping run", text)
+    return list(dict.fromkeys(ran or f"{restored} (restored from the run-cache)" for ran, restored in found))
+
+
+def stage_line(stage: str) -> str:
+    name, _, note = stage.partition(" ")
+    return f"- `{name}` {note}".rstrip()
 
 
 def is_change(entry: str | dict) -> bool:
@@ -248,7 +255,7 @@ def failures_by_experiment(names: list[str], text: str) -> dict[str, str]:
     result = {}
     for name in names:
         own = [stage for stage in failed if experiment_of(stage) == name]
-        if own or (shared and f"evaluate@{name}" not in ran):
+        if own or (shared and f"evaluate@{name}" not in (stage.split()[0] for stage in ran)):
             result[name] = (own or shared)[0]
     return result
 
@@ -389,7 +396,7 @@ def build_report(repository: Path, base: str, head: str, out: Path, committed: b
         if stages is None:
             listed = f"none: kept from an earlier report (`{KEPT_SIDES}`)"
         else:
-            listed = "\n".join(f"- `{stage}`" for stage in stages) or "none: every stage was restored from the DVC cache"
+            listed = "\n".join(stage_line(stage) for stage in stages) or "none: every output was checked out from the DVC cache"
         lines.append(f"### Stages run for {side}\n\n{listed}\n")
     for side, messages in errors.items():
         if messages:
@@ -426,24 +433,29 @@ def summary_lines(
 
 
 def changed_figures(base: Path, head: Path, out: Path) -> list[str]:
-    """Markdown for the figures whose PNG differs between the sides: base beside head."""
+    """Every figure the head drew, written to out/figures/; markdown showing those whose PNG differs
+    from the base's, base beside head, and naming the ones that did not change."""
     names = sorted(path.name for path in head.glob("*.png"))
-    changed = [name for name in names if not (base / name).is_file() or (base / name).read_bytes() != (head / name).read_bytes()]
-    if not changed:
+    if not names:
         return []
     (out / "figures").mkdir(parents=True, exist_ok=True)
-    lines = ["### Figures that changed (base | head)", "", "| base | head |", "|---|---|"]
+    for name in names:
+        shutil.copy(head / name, out / "figures" / f"head-{name}")
+    changed = [name for name in names if not (base / name).is_file() or (base / name).read_bytes() != (head / name).read_bytes()]
+    lines = ["### Figures that changed (base | head)", ""]
+    if changed:
+        lines += ["| base | head |", "|---|---|"]
     for name in changed[:MOST_FIGURES]:
-        cells = []
-        for side, folder in (("base", base), ("head", head)):
-            if (folder / name).is_file():
-                shutil.copy(folder / name, out / "figures" / f"{side}-{name}")
-                cells.append(f"![{side} {name}](figures/{side}-{name})")
-            else:
-                cells.append("(new)")
-        lines.append(f"| {cells[0]} | {cells[1]} |")
+        cell = "(new)"
+        if (base / name).is_file():
+            shutil.copy(base / name, out / "figures" / f"base-{name}")
+            cell = f"![base {name}](figures/base-{name})"
+        lines.append(f"| {cell} | ![head {name}](figures/head-{name}) |")
     if changed[MOST_FIGURES:]:
         lines += ["", "Also changed: " + ", ".join(f"`{name}`" for name in changed[MOST_FIGURES:])]
+    same = [name for name in names if name not in changed]
+    if same:
+        lines += ["", f"The same at both revisions (the head's in `figures/`): {', '.join(f'`{name}`' for name in same)}"]
     return [*lines, ""]
 
 

@@ -88,7 +88,7 @@ def test_past_the_budget_the_report_says_reduced_at_its_top(repository: Path):
     assert text.splitlines()[2].startswith("> **Reduced settings for `toy` (about 1 min): a smoke test, not an answer")
     assert section(text, "Metrics changed").strip() == "no change"  # both sides ran with epochs: 1
     assert "evaluate@toy" in section(text, "Stages run for base, reduced") and "Failed stages" not in text
-    assert "restored from the DVC cache" in section(text, "Stages run for head, reduced")  # the same reduced stage: run-cache
+    assert "`evaluate@toy` (restored from the run-cache)" in section(text, "Stages run for head, reduced")  # the same reduced stage
     assert "### Stages run for head\n" not in text  # nothing ran at its own settings
     assert subprocess.run(["git", "worktree", "list"], cwd=repository, capture_output=True, text=True).stdout.count("\n") == 1
     assert "experiments.toy.epochs" in section(text, "Params changed")  # the revisions' own params
