@@ -15,7 +15,7 @@ where the cache lacks the base's per-seed figures (reports/<experiment>/seeds.js
 Both sides' figures are then drawn from exactly those outputs and the ones that differ are shown
 base beside head. Experiments whose reruns would take longer than the budget, estimated from the
 per-stage wall times of the last full run (benchmarks/stage_durations.json, written by
-scripts/timed_repro.py), are compared instead on the reduced configuration (ci/reduced.yaml: few
+scripts/timed_repro.py), are compared instead on the reduced configuration (.ci/reduced.yaml: few
 epochs, one seed) at both revisions, and the report says at its top that for them it is a smoke
 test, not an answer.
 
@@ -47,7 +47,7 @@ from pathlib import Path
 
 import yaml
 
-PROFILE = Path("ci/reduced.yaml")
+PROFILE = Path(".ci/reduced.yaml")
 DURATIONS = Path("benchmarks/stage_durations.json")
 KEPT_SIDES = Path(".dvc") / "tmp" / "pr-sides"  # per revision, reduction and experiments: metrics/, plots/figures/, reports/
 KEPT_OUTPUTS = (Path("metrics"), Path("plots") / "figures", Path("reports"))

@@ -1,6 +1,6 @@
 """How the improved airline settings were chosen: on validation data only.
 
-    python scripts/select_airline.py        # after `dvc repro preprocess@airline`; about 3 minutes
+    python -m scripts.select_airline        # after `dvc repro preprocess@airline`; about 3 minutes
 
 Each candidate (transform, look_back) is the write-up's LSTM(4) -> Dense(1), 100 epochs,
 batch 1, fitted on the training months before 1956 and scored on the 12 months of 1956, the
@@ -15,10 +15,11 @@ import dataclasses
 import itertools
 
 import numpy as np
+from sklearn.metrics import root_mean_squared_error
 
 from stages import models
-from stages.params import ForecastExperiment
-from stages.series import MinMaxScaler, Transform, load_prepared_series, make_windows, model_inputs, rmse
+from stages.params import ForecastExperiment, load_params
+from stages.series import MinMaxScaler, Transform, load_prepared_series, make_windows, model_inputs
 
 VALIDATION_MONTHS = 12
 SEEDS = [1, 2, 3]
@@ -37,13 +38,15 @@ def validation_rmse(values: np.ndarray, transform: Transform, experiment: Foreca
     model = models.build_forecaster(experiment, steps_per_execution=len(fit_part.targets))
     model.fit(model_inputs(fit_part.inputs, experiment.framing), fit_part.targets, epochs=experiment.epochs, batch_size=1, verbose=0)
     predicted = model.predict(model_inputs(validation.inputs, experiment.framing), verbose=0).ravel()
-    return rmse(values[validation.target_index], transform.inverse(scaler.inverse(predicted), values, validation.target_index))
+    forecast = transform.inverse(scaler.inverse(predicted), values, validation.target_index)
+    return root_mean_squared_error(values[validation.target_index], forecast)
 
 
 def main() -> None:
     series = load_prepared_series("airline")
     training_values = series.values[: series.train_size]
-    base = ForecastExperiment("forecast", "airline", 1, "features", [4], 100, 1, SEEDS, context="series")
+    write_up = load_params().experiment("airline-regression")  # LSTM(4) -> Dense(1), 100 epochs, batch 1, as params.yaml has it
+    base = dataclasses.replace(write_up, seeds=SEEDS, context="series")
     rows = []
     for (name, transform), look_back in itertools.product(TRANSFORMS.items(), [1, 3, 12]):
         experiment = dataclasses.replace(base, look_back=look_back)

@@ -169,7 +169,7 @@ def git(arguments: list[str], cwd: Path) -> str:
 
 def reduced_clone(target: Path, experiments: list[str] | None = None) -> Path:
     """This checkout's working tree as a fresh git repository with one commit, on the reduced
-    settings of ci/reduced.yaml (2 epochs, one seed), optionally with only `experiments` (and the
+    settings of .ci/reduced.yaml (2 epochs, one seed), optionally with only `experiments` (and the
     datasets they read)."""
     import yaml
 

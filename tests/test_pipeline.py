@@ -1,4 +1,4 @@
-"""End to end: the real `dvc repro` on the pull-request configuration (ci/reduced.yaml: 2 epochs,
+"""End to end: the real `dvc repro` on the pull-request configuration (.ci/reduced.yaml: 2 epochs,
 one seed, at most 300 texts per split), run the way the pull-request report runs it, in a
 temporary copy of the project, data from the mirror.
 

@@ -42,9 +42,9 @@ def commit(repository: Path, epochs: int, score: float, message: str) -> str:
 def repository(tmp_path: Path) -> Path:
     """Two commits differing in experiments.toy.epochs (2 -> 3) and the committed score (0.2 -> 0.3)."""
     (tmp_path / "metrics").mkdir()
-    (tmp_path / "ci").mkdir()
+    (tmp_path / ".ci").mkdir()
     (tmp_path / "dvc.yaml").write_text(DVC_YAML)
-    (tmp_path / "ci" / "reduced.yaml").write_text("experiments:\n  epochs: 1\n")
+    (tmp_path / ".ci" / "reduced.yaml").write_text("experiments:\n  epochs: 1\n")
     run(["git", "init", "-q"], tmp_path)
     run(["dvc", "init", "-q"], tmp_path)
     commit(tmp_path, 2, 0.2, "base")

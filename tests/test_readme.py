@@ -3,7 +3,7 @@
 Commands whose comment says `long` (installs, the full run, Kaggle downloads, the test suite,
 commands that need other experiments trained) are skipped. The others run in order, in a copy
 of this checkout committed to a fresh git repository, with the data mirror, on the reduced
-settings of ci/reduced.yaml (2 epochs, one seed): the quick start trains in seconds instead of
+settings of .ci/reduced.yaml (2 epochs, one seed): the quick start trains in seconds instead of
 minutes, and what is checked is that every command works, not its figures."""
 
 import os
@@ -56,7 +56,7 @@ def test_readme_commands_run_as_written(project: Path):
 def test_own_data_walkthroughs_run_as_written(project: Path):
     """docs/own-data.md, which the README's own-data section points to, as a user follows it:
     each bash block run as one script, each YAML entry pasted under the section its first line
-    names (then reduced by ci/reduced.yaml, as the rest of this clone), and every checksum the
+    names (then reduced by .ci/reduced.yaml, as the rest of this clone), and every checksum the
     page quotes is the one `sha256sum` prints."""
     environment = os.environ | {"DATA_MIRROR": str(mirror_path())}
     blocks = re.findall(r"```(bash|yaml)\n(.*?)```", OWN_DATA.read_text(encoding="utf-8"), flags=re.DOTALL)
@@ -66,7 +66,7 @@ def test_own_data_walkthroughs_run_as_written(project: Path):
             section = re.search(r"# under (datasets|dataset_variants|experiments):", block).group(1)
             (name, entry), *_ = yaml.safe_load(textwrap.dedent(block)).items()
             params = yaml.safe_load((project / "params.yaml").read_text())
-            profile = yaml.safe_load((ROOT / "ci" / "reduced.yaml").read_text())
+            profile = yaml.safe_load((ROOT / ".ci" / "reduced.yaml").read_text())
             reduced = profile["experiments"] if section == "experiments" else profile["datasets"].get(entry["kind"], {})
             params[section][name] = entry | reduced
             (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))

@@ -28,9 +28,9 @@ FULL_RUN = workflow("full-run.yml")
 
 def test_pull_request_runs_the_ci_check_with_the_data_first_and_keeps_secrets_in_their_steps():
     assert {"pull_request", "push"} <= set(PULL_REQUEST[True])
-    check = next(step["run"] for step in steps(REPORT) if "ci/check.sh" in step.get("run", ""))
+    check = next(step["run"] for step in steps(REPORT) if ".ci/check.sh" in step.get("run", ""))
     assert "REQUIRE_DATA_MIRROR=1" in check and "dvc repro download" in commands(REPORT).split(check)[0]
-    assert "bash ci/check.sh" in (ROOT / ".ci" / "run").read_text()
+    assert "bash .ci/check.sh" in (ROOT / ".ci" / "run").read_text()
     job_environment = " ".join(REPORT.get("env", {}).values())
     assert "secrets.KAGGLE_KEY != ''" in job_environment and "secrets.KAGGLE_KEY }}" not in job_environment
 
