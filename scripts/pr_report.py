@@ -238,7 +238,10 @@ def experiment_rows(names: list[str], sides: dict[str, Path], params: dict, how:
         for side, values in (("base", base), ("head", head)):
             stage = failed.get(side, {}).get(name)
             cells[side] = f"{side} failed: `{stage}`" if stage else spread(values)
-        if any(failed.get(side, {}).get(name) for side in ("base", "head")):
+        new = name not in (yaml.safe_load((sides["base"] / "params.yaml").read_text()) or {}).get("experiments", {})
+        if new:
+            cells["base"], verdict = "new at head", "new at head: nothing to compare"
+        elif any(failed.get(side, {}).get(name) for side in ("base", "head")):
             verdict = "no verdict: a side failed"
         else:
             verdict = welch_verdict(base, head, direction) if base and head else "per-seed figures missing on a side"
@@ -314,9 +317,11 @@ def own_settings(sides: dict[str, Path], names: list[str]) -> tuple[dict[str, st
     """Reproduce `names` at their own settings: the head always, the base where the cache lacks its
     per-seed figures, side by side. Returns each side's output and the experiments it failed."""
     targets = [f"evaluate@{name}" for name in names]
-    outputs = [f"{stage}@{name}" for name in names for stage in ("train", "evaluate")]
+    at_base = set(sh(["dvc", "stage", "list", "--name-only"], sides["base"]).split())  # an experiment new at head is not there
+    outputs = [f"{stage}@{name}" for name in names for stage in ("train", "evaluate") if f"{stage}@{name}" in at_base]
     subprocess.run(["dvc", "checkout", *outputs], cwd=sides["base"], capture_output=True)  # the base's, where the cache has them
-    base_needed = [f"evaluate@{name}" for name in names if not (sides["base"] / "reports" / name / "seeds.json").is_file()]
+    missing = [name for name in names if not (sides["base"] / "reports" / name / "seeds.json").is_file()]
+    base_needed = [f"evaluate@{name}" for name in missing if f"evaluate@{name}" in at_base]
     processes = {"head": _start(["dvc", "repro", "--keep-going", *targets], sides["head"])}
     if base_needed:
         processes["base"] = _start(["dvc", "repro", "--keep-going", *base_needed], sides["base"])

@@ -282,6 +282,18 @@ def test_a_fresh_runner_reruns_only_the_changed_experiment_with_a_relative_mirro
     )
 
 
+def test_an_experiment_new_at_head_is_run_there_and_said_to_be_new(fresh_clone: Path):
+    params = yaml.safe_load((fresh_clone / "params.yaml").read_text())
+    params["experiments"]["third"] = {"task": "forecast", "scale": 3}
+    (fresh_clone / "params.yaml").write_text(yaml.safe_dump(params))
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-am", "a third experiment"], fresh_clone)
+    result, text = cold_report(fresh_clone)
+    assert result.returncode == 0, result.stderr[-2000:]
+    row = next(line for line in text.splitlines() if line.startswith("| `third`"))
+    assert "| new at head | 34.67 ± 4 | - / 31, 34, 39 | new at head: nothing to compare |" in row, row
+    assert "unchanged: 2 experiments" in text and "Failed stages" not in text
+
+
 def test_a_change_no_stage_depends_on_reruns_nothing(fresh_clone: Path):
     (fresh_clone / "README.md").write_text("a toy, told better\n")
     run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-am", "readme"], fresh_clone)
