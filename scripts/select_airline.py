@@ -15,10 +15,11 @@ import dataclasses
 import itertools
 
 import numpy as np
+import yaml
 from sklearn.metrics import root_mean_squared_error
 
 from stages import models
-from stages.params import ForecastExperiment, load_params
+from stages.params import PARAMS_FILE, ForecastExperiment, parse_params
 from stages.series import MinMaxScaler, Transform, load_prepared_series, make_windows, model_inputs
 
 VALIDATION_MONTHS = 12
@@ -45,8 +46,9 @@ def validation_rmse(values: np.ndarray, transform: Transform, experiment: Foreca
 def main() -> None:
     series = load_prepared_series("airline")
     training_values = series.values[: series.train_size]
-    write_up = load_params().experiment("airline-regression")  # LSTM(4) -> Dense(1), 100 epochs, batch 1, as params.yaml has it
-    base = dataclasses.replace(write_up, seeds=SEEDS, context="series")
+    data = yaml.safe_load(PARAMS_FILE.read_text())  # the forecast defaults: LSTM(4) -> Dense(1), 100 epochs, batch 1
+    data["experiments"] = {"selection": {"task": "forecast", "dataset": "airline", "look_back": 1, "framing": "features"}}
+    base = dataclasses.replace(parse_params(data).experiment("selection"), seeds=SEEDS, context="series")
     rows = []
     for (name, transform), look_back in itertools.product(TRANSFORMS.items(), [1, 3, 12]):
         experiment = dataclasses.replace(base, look_back=look_back)
