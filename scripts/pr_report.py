@@ -11,7 +11,7 @@ fresh runner with no DVC cache, not the whole pipeline.
 
 Each changed experiment is reproduced at its own settings in a temporary git worktree of HEAD (its
 data stages run, or come from the DVC cache the worktrees share), and its base in one of BASE
-where the cache lacks the base's per-seed figures (reports/<experiment>/seeds.json), both at once.
+where the cache lacks the base's per-seed figures (reports/<experiment>/seeds.json), after it.
 Both sides' figures are then drawn from exactly those outputs and the ones that differ are shown
 base beside head. Experiments whose reruns would take longer than the budget, estimated from the
 per-stage wall times of the last full run (benchmarks/stage_durations.json, written by
@@ -314,18 +314,17 @@ def reduced_side(repository: Path, revision: str, folder: Path, experiments: lis
 
 
 def own_settings(sides: dict[str, Path], names: list[str]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
-    """Reproduce `names` at their own settings: the head always, the base where the cache lacks its
-    per-seed figures, side by side. Returns each side's output and the experiments it failed."""
+    """Reproduce `names` at their own settings: the head always, then the base where the cache lacks
+    its per-seed figures. Returns each side's output and the experiments it failed."""
     targets = [f"evaluate@{name}" for name in names]
     at_base = set(sh(["dvc", "stage", "list", "--name-only"], sides["base"]).split())  # an experiment new at head is not there
     outputs = [f"{stage}@{name}" for name in names for stage in ("train", "evaluate") if f"{stage}@{name}" in at_base]
     subprocess.run(["dvc", "checkout", *outputs], cwd=sides["base"], capture_output=True)  # the base's, where the cache has them
     missing = [name for name in names if not (sides["base"] / "reports" / name / "seeds.json").is_file()]
     base_needed = [f"evaluate@{name}" for name in missing if f"evaluate@{name}" in at_base]
-    processes = {"head": _start(["dvc", "repro", "--keep-going", *targets], sides["head"])}
-    if base_needed:
-        processes["base"] = _start(["dvc", "repro", "--keep-going", *base_needed], sides["base"])
-    texts = {side: process.communicate()[0] for side, process in processes.items()}
+    texts = {"head": _run(["dvc", "repro", "--keep-going", *targets], sides["head"])}
+    if base_needed:  # after the head, not beside it: two repros writing the same objects into one cache at once can fail
+        texts["base"] = _run(["dvc", "repro", "--keep-going", *base_needed], sides["base"])
     failed = {side: failures_by_experiment(names, text) for side, text in texts.items()}
     for name in failed["head"]:  # no head figures: the base's committed metrics must not stand in for them
         (sides["head"] / "metrics" / f"{name}.json").unlink(missing_ok=True)
