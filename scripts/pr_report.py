@@ -228,6 +228,7 @@ def spread(values: list[float]) -> str:
 def experiment_rows(names: list[str], sides: dict[str, Path], params: dict, how: str, failed: dict[str, dict[str, str]]) -> list[str]:
     """One table row per experiment; `failed[side][name]` names the stage that failed on that side."""
     rows = []
+    at_base = (yaml.safe_load((sides["base"] / "params.yaml").read_text()) or {}).get("experiments", {})
     for name in names:
         entry = params.get("experiments", {}).get(name, {})
         metric, direction = PRIMARY.get(entry.get("task"), (None, None))
@@ -238,8 +239,7 @@ def experiment_rows(names: list[str], sides: dict[str, Path], params: dict, how:
         for side, values in (("base", base), ("head", head)):
             stage = failed.get(side, {}).get(name)
             cells[side] = f"{side} failed: `{stage}`" if stage else spread(values)
-        new = name not in (yaml.safe_load((sides["base"] / "params.yaml").read_text()) or {}).get("experiments", {})
-        if new:
+        if name not in at_base:
             cells["base"], verdict = "new at head", "new at head: nothing to compare"
         elif any(failed.get(side, {}).get(name) for side in ("base", "head")):
             verdict = "no verdict: a side failed"
