@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from scripts.pr_report import PROFILE
 from tests.conftest import ROOT, mirror_path, reduced_clone
 
 README = ROOT / "README.md"
@@ -66,7 +67,7 @@ def test_own_data_walkthroughs_run_as_written(project: Path):
             section = re.search(r"# under (datasets|dataset_variants|experiments):", block).group(1)
             (name, entry), *_ = yaml.safe_load(textwrap.dedent(block)).items()
             params = yaml.safe_load((project / "params.yaml").read_text())
-            profile = yaml.safe_load((ROOT / ".ci" / "reduced.yaml").read_text())
+            profile = yaml.safe_load((ROOT / PROFILE).read_text())
             reduced = profile["experiments"] if section == "experiments" else profile["datasets"].get(entry["kind"], {})
             params[section][name] = entry | reduced
             (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
