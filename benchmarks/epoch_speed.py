@@ -43,8 +43,9 @@ def measure(shape: str, way: str, epochs: int, limit: int | None, seed: int) -> 
     import keras
     import numpy as np
 
-    from stages import classify, models
+    from stages.fitting import seed_everything
     from stages.params import load_params
+    from stages.tasks import classify
     from stages.text import Vocabulary, tokenize_all
 
     name = SHAPES[shape]
@@ -56,7 +57,7 @@ def measure(shape: str, way: str, epochs: int, limit: int | None, seed: int) -> 
     vocabulary = Vocabulary.build(tokenize_all(train_rows.text, experiment.encoding), experiment.encoding.vocab_size)
     train_sequences = classify.encode(train_rows.text, experiment, vocabulary)
     validation_sequences = classify.encode(validation_rows.text, experiment, vocabulary)
-    models.seed_everything(seed)
+    seed_everything(seed)
     model = classify.compile_classifier(name, experiment, vocabulary.size, len(classes))
     epoch_times = []
 

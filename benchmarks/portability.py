@@ -24,6 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from stages.params import load_params
+from stages.tasks import task
+
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = {
     "defaults (every instruction set, 2 threads)": {},
@@ -35,7 +38,6 @@ SETTINGS = {
     "TF_ENABLE_ONEDNN_OPTS=0, ONEDNN_MAX_CPU_ISA=AVX2": {"TF_ENABLE_ONEDNN_OPTS": "0", "ONEDNN_MAX_CPU_ISA": "AVX2"},
 }
 KNOBS = {"PIN_ONEDNN", "ONEDNN_MAX_CPU_ISA", "TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTRAOP_THREADS"}
-METRIC = {"forecast": "test_rmse", "classify": "accuracy", "generate": "perplexity"}
 
 
 def run(experiment: str, environment: dict, folder: Path) -> tuple[float, float]:
@@ -50,8 +52,7 @@ def run(experiment: str, environment: dict, folder: Path) -> tuple[float, float]
         if result.returncode:
             sys.exit(f"error: {stage}@{experiment} failed:\n{result.stderr[-2000:]}")
     metrics = json.loads((folder / "metrics" / f"{experiment}.json").read_text())
-    task = next(key for key, name in METRIC.items() if name in metrics)
-    return metrics[METRIC[task]], time.perf_counter() - start
+    return metrics[task(load_params(folder / "params.yaml").experiment(experiment).task).PRIMARY.key], time.perf_counter() - start
 
 
 def main() -> None:

@@ -23,8 +23,9 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 
+from stages.datasets import CorpusDataset, Dataset, SeriesDataset, TextDataset, TextFoldersDataset
 from stages.io import PREPARED_DIR, RAW_DIR, PipelineError, exit_on_error, replace_directory, write_atomic, write_json, write_npz
-from stages.params import CorpusDataset, Dataset, SeriesDataset, TextDataset, TextFoldersDataset, load_params
+from stages.params import load_params
 from stages.series import SCALING_FILE, MinMaxScaler, Transform, train_size
 
 

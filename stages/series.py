@@ -78,10 +78,14 @@ def make_windows(series: np.ndarray, start: int, stop: int, look_back: int, hist
     return Windows(inputs[defined], values[targets[defined]], targets[defined])
 
 
+def steps_and_features(look_back: int, framing: Literal["features", "timesteps"]) -> tuple[int, int]:
+    """What a recurrent layer reads of a window: one step of look_back features, or look_back steps of one feature."""
+    return (look_back, 1) if framing == "timesteps" else (1, look_back)
+
+
 def model_inputs(inputs: np.ndarray, framing: Literal["features", "timesteps"]) -> np.ndarray:
-    """Shape windows for an LSTM: one step of look_back features, or look_back steps of one feature."""
-    steps, features = (inputs.shape[1], 1) if framing == "timesteps" else (1, inputs.shape[1])
-    return inputs.reshape(len(inputs), steps, features).astype("float32")
+    """Windows shaped (samples, steps, features) for the network."""
+    return inputs.reshape(len(inputs), *steps_and_features(inputs.shape[1], framing)).astype("float32")
 
 
 def naive_forecast(values: np.ndarray, target_index: np.ndarray) -> np.ndarray:

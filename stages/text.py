@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from stages.io import RAW_DIR, PipelineError, read_json, write_json
-from stages.params import TextEncoding
+from stages.schema import TextEncoding
 
 PADDING, OOV = 0, 1
 NLTK_DATA_DIR = RAW_DIR / "nltk_data"
@@ -120,6 +120,20 @@ def length_batches(sequences: list[list[int]], targets: np.ndarray, batch_size: 
     count = sum(-(-min(chunk, len(sequences) - start) // batch_size) for start in range(0, len(sequences), chunk))
     dataset = tf.data.Dataset.from_generator(epoch, output_signature=signature)
     return dataset.apply(tf.data.experimental.assert_cardinality(count)).prefetch(tf.data.AUTOTUNE)
+
+
+def pad(sequences: list[list[int]], length: int, padding: str = "pre", truncating: str = "pre") -> np.ndarray:
+    """Every sequence cut to `length` (keeping its end with "pre") and padded with 0 on the
+    `padding` side: Keras's pad_sequences, without Keras."""
+    padded = np.zeros((len(sequences), length), dtype="int32")
+    for row, sequence in enumerate(sequences):
+        kept = list(sequence[-length:] if truncating == "pre" else sequence[:length]) if length else []
+        if kept:
+            if padding == "pre":
+                padded[row, length - len(kept) :] = kept
+            else:
+                padded[row, : len(kept)] = kept
+    return padded
 
 
 def pad_batch(sequences: list[list[int]]) -> np.ndarray:

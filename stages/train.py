@@ -1,7 +1,7 @@
-"""Stage train@<experiment>: fit one model per seed into models/<experiment>/ and log the
-per-epoch loss to plots/learning/<experiment>.csv. The work is done by the task's module
-(stages/<task>.py); the folder also gets the settings it was trained with (settings.json), so
-predict and evaluate never read a later params.yaml."""
+"""Stage train@<experiment>: fit one model per seed into models/<experiment>/ and write the
+per-epoch learning curves to plots/learning/<experiment>.csv. The work is done by the task's
+module (stages/tasks/<task>.py); the folder also gets the settings it was trained with
+(settings.json), so predict and evaluate never read a later params.yaml."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pandas as pd
 
 from stages.io import MODELS_DIR, PLOTS_DIR, exit_on_error, replace_directory, write_atomic
 from stages.params import load_params, save_trained
+from stages.tasks import task
 
 
 @exit_on_error
@@ -21,11 +22,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     params = load_params(only=args.experiment)
     experiment = params.experiment(args.experiment)
-    from stages.tasks import task_module  # TensorFlow loads here, after the arguments and params are checked
 
     def fill(folder: Path) -> pd.DataFrame:
         save_trained(folder, experiment, params.dataset(experiment.dataset))
-        return task_module(experiment.task).train(args.experiment, experiment, folder)
+        return task(experiment.task).train(args.experiment, experiment, folder)
 
     curves = replace_directory(MODELS_DIR / args.experiment, fill)
     write_atomic(PLOTS_DIR / "learning" / f"{args.experiment}.csv", lambda path: curves.to_csv(path, index=False))

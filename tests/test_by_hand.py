@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from keras import layers
 
-from stages import forecast
 from stages.by_hand import lstm_forward, simple_rnn_forward
 from stages.params import load_params
 from stages.preprocess import prepare_series
 from stages.series import load_prepared_series, make_windows, model_inputs
+from stages.tasks import forecast
 from tests.conftest import ROOT
 
 

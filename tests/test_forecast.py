@@ -4,10 +4,11 @@ import keras
 import numpy as np
 import pytest
 
-from stages import forecast, models
+from stages import fitting
 from stages.params import load_params
 from stages.preprocess import prepare_series
 from stages.series import load_prepared_series, make_windows, model_inputs
+from stages.tasks import forecast
 from tests.conftest import ROOT
 
 
@@ -46,15 +47,15 @@ def test_reset_callback_equals_the_tutorials_fit_per_epoch_loop(airline):
     windows = make_windows(series.scaled, 0, series.train_size, experiment.look_back)
     inputs, targets = model_inputs(windows.inputs, "timesteps"), windows.targets.astype("float32")
 
-    models.seed_everything(3)
-    ours = models.build_forecaster(experiment, steps_per_execution=len(targets))
-    ours.fit(inputs, targets, epochs=3, batch_size=1, shuffle=False, callbacks=[models.ResetStatesEachEpoch()], verbose=0)
+    fitting.seed_everything(3)
+    ours = forecast.build(experiment, steps_per_execution=len(targets))
+    ours.fit(inputs, targets, epochs=3, batch_size=1, shuffle=False, callbacks=[fitting.ResetStatesEachEpoch()], verbose=0)
 
-    models.seed_everything(3)
-    tutorial = models.build_forecaster(experiment)
+    fitting.seed_everything(3)
+    tutorial = forecast.build(experiment)
     for _ in range(3):
         tutorial.fit(inputs, targets, epochs=1, batch_size=1, shuffle=False, verbose=0)
-        models.reset_states(tutorial)
+        fitting.reset_states(tutorial)
 
     for mine, theirs in zip(ours.get_weights(), tutorial.get_weights(), strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)

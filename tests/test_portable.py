@@ -18,9 +18,9 @@ from tests.conftest import ROOT
 TRAIN = """
 import hashlib
 import numpy as np
-from stages import models
+from stages import fitting
 from stages.backend import keras, layers
-models.seed_everything(1)
+fitting.seed_everything(1)
 rng = np.random.default_rng(0)
 words = rng.integers(2, 2000, size=(3000, 11)).astype("int32")
 network = [layers.Embedding(2000, 64), layers.SimpleRNN(128), layers.Dense(2000, activation="softmax")]

@@ -6,9 +6,10 @@ import shutil
 
 import pytest
 
-from stages import classify, forecast, predict
+from stages import predict
 from stages.params import load_params, save_trained
 from stages.preprocess import prepare_series, prepare_texts
+from stages.tasks import classify, forecast
 from tests.conftest import ROOT
 from tests.test_text_tasks import classifier, text_dataset, toy_texts, write_raw
 
