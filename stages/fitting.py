@@ -17,8 +17,6 @@ from stages.backend import keras, tf
 from stages.checkpoints import save_model
 from stages.io import PipelineError
 
-LIVE_DIR = Path("dvclive")
-
 
 def seed_everything(seed: int, deterministic: bool = True) -> None:
     """Same seed, same data, same params -> identical weights and metrics; `deterministic: false`
@@ -70,15 +68,16 @@ class LiveLog(keras.callbacks.Callback):
 
 
 def train_seeds(
-    name: str, experiment: Any, folder: Path, fit: Callable[[int, list], tuple[keras.Model, keras.callbacks.History]]
+    name: str, experiment: Any, folder: Path, live_folder: Path, fit: Callable[[int, list], tuple[keras.Model, keras.callbacks.History]]
 ) -> pd.DataFrame:
     """For each of the experiment's seeds, under its device settings (determinism, mixed
     precision): fix every random generator, `fit(seed, callbacks)`, save the model to
-    `folder/seed-<seed>.keras`. Returns the learning curves of all seeds."""
+    `folder/seed-<seed>.keras`, each epoch logged to DVCLive in `live_folder`. Returns the
+    learning curves of all seeds."""
     if experiment.mixed_precision and not tf.config.list_physical_devices("GPU"):
         raise PipelineError(f"experiments.{name}.mixed_precision: needs a GPU; on a CPU TensorFlow aborts in float16 LSTM training")
     keras.config.set_dtype_policy("mixed_float16" if experiment.mixed_precision else "float32")
-    live = FileLog(dir=str(LIVE_DIR / name), dvcyaml=False, save_dvc_exp=False)
+    live = FileLog(dir=str(live_folder), dvcyaml=False, save_dvc_exp=False)
     histories = {}
     for seed in experiment.seeds:
         seed_everything(seed, experiment.deterministic)

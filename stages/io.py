@@ -22,6 +22,7 @@ PREPARED_DIR = Path("data/prepared")
 MODELS_DIR = Path("models")
 METRICS_DIR = Path("metrics")
 PLOTS_DIR = Path("plots")
+LIVE_DIR = Path("dvclive")
 
 T = TypeVar("T")
 

@@ -1,4 +1,5 @@
 import dataclasses
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -32,7 +33,7 @@ def test_same_seed_gives_identical_predictions(airline, workdir, name: str):
     for run in ("first", "second"):
         keras.utils.clear_session()  # layer names restart, as in the fresh process each stage runs in
         (workdir / run).mkdir()
-        forecast.train(name, experiment, workdir / run)
+        forecast.train(name, experiment, workdir / run, workdir / "dvclive" / run)
         model = keras.models.load_model(workdir / run / "seed-7.keras")
         predictions.append(forecast.predict_parts(model, experiment, [test_part])[0])
     np.testing.assert_array_equal(predictions[0], predictions[1])
@@ -68,4 +69,4 @@ def test_stateful_batch_size_must_divide_the_samples(airline, workdir):
     with pytest.raises(
         PipelineError, match=r"experiments.airline-stateful.batch_size: a stateful model needs it to divide the 92 training samples"
     ):
-        forecast.train("airline-stateful", experiment, workdir)
+        forecast.train("airline-stateful", experiment, workdir, Path("dvclive") / "airline-stateful")

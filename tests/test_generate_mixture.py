@@ -1,6 +1,8 @@
 """The generator's validation cut and its LSTM + n-gram mixture (issue 34): the weight chosen on
 the cut, the mixture's perplexity, and the n-gram scoring exactly the network's targets."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -64,7 +66,7 @@ def test_early_stopping_keeps_a_cut_model_and_evaluate_reports_the_mixture_besid
     settings = experiment(early_stopping_patience=1, seeds=[1])
     folder = workdir / "models" / "toy"
     folder.mkdir(parents=True)
-    curves = generate.train("toy", settings, folder)
+    curves = generate.train("toy", settings, folder, Path("dvclive") / "toy")
     assert (folder / "seed-1.keras").is_file() and (folder / "seed-1-cut.keras").is_file() and "val_loss" in curves
     generate.evaluate("toy", settings)
     metrics = read_json(workdir / "metrics" / "toy.json")

@@ -25,7 +25,7 @@ def test_every_seed_is_logged_and_read_back_as_keras_gave_it(workdir):
 
     (workdir / "models" / "toy").mkdir(parents=True)
     settings = SimpleNamespace(seeds=[1, 2], epochs=3, deterministic=True, mixed_precision=False)
-    curves = fitting.train_seeds("toy", settings, workdir / "models" / "toy", fit)
+    curves = fitting.train_seeds("toy", settings, workdir / "models" / "toy", workdir / "dvclive" / "toy", fit)
     assert curves.equals(fitting.learning_curves(histories))
     summary = json.loads((workdir / "dvclive" / "toy" / "metrics.json").read_text())
     assert summary["seed-2"]["eval"]["mae"] == histories[2]["val_mae"][-1] and summary["step"] == 2
@@ -49,4 +49,4 @@ def test_mixed_precision_computes_in_float16_with_a_float32_output():
 def test_mixed_precision_without_a_gpu_is_one_line(workdir):
     settings = SimpleNamespace(seeds=[1], epochs=1, deterministic=True, mixed_precision=True)
     with pytest.raises(PipelineError, match=r"^experiments.toy.mixed_precision: needs a GPU"):
-        fitting.train_seeds("toy", settings, workdir, lambda seed, callbacks: None)
+        fitting.train_seeds("toy", settings, workdir, workdir / "dvclive", lambda seed, callbacks: None)

@@ -3,6 +3,7 @@
 import dataclasses
 import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,7 +23,7 @@ def airline_window(airline_raw, workdir):
     prepare_series("airline", params.dataset("airline"), workdir / "data" / "prepared" / "airline")
     experiment = dataclasses.replace(params.experiment("airline-window"), epochs=2, seeds=[7, 8])
     (workdir / "models" / "airline-window").mkdir(parents=True)
-    forecast.train("airline-window", experiment, workdir / "models" / "airline-window")
+    forecast.train("airline-window", experiment, workdir / "models" / "airline-window", Path("dvclive") / "airline-window")
     return experiment
 
 
@@ -49,7 +50,7 @@ def test_stateful_forecast_of_a_differenced_log_series(airline_raw, workdir, cap
     name = "airline-stateful-seasonal"
     experiment = dataclasses.replace(params.experiment(name), epochs=2, seeds=[7])
     (workdir / "models" / name).mkdir(parents=True)
-    forecast.train(name, experiment, workdir / "models" / name)
+    forecast.train(name, experiment, workdir / "models" / name, workdir / "dvclive" / name)
     table = forecast.forecast(name, experiment, 12, None)
     assert list(table.time)[:2] == ["1961-01", "1961-02"]
     assert table.value.between(300, 900).all()  # a year after 1960's 390-622 passengers
@@ -83,7 +84,7 @@ def test_classify_gives_a_label_and_probabilities(workdir):
     prepare_texts("toy", text_dataset(), workdir / "data" / "prepared" / "toy")
     experiment = classifier()
     (workdir / "models" / "toy").mkdir(parents=True)
-    classify.train("toy", experiment, workdir / "models" / "toy")
+    classify.train("toy", experiment, workdir / "models" / "toy", Path("dvclive") / "toy")
     rows = classify.classify_texts("toy", experiment, ["goal match team", "bank rates profit"])
     assert [row["text"] for row in rows] == ["goal match team", "bank rates profit"]
     for row in rows:

@@ -3,6 +3,7 @@ baselines, deterministic generation, and the one-line errors for bad text input.
 
 import dataclasses
 import random
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -88,7 +89,7 @@ def test_vocabulary_comes_from_the_training_split_only(toy):
     experiment = classifier(encoding={"vocab_size": None})
     folder = toy / "models" / "toy"
     folder.mkdir(parents=True)
-    classify.train("toy", experiment, folder)
+    classify.train("toy", experiment, folder, Path("dvclive") / "toy")
     words = set(read_json(folder / "vocabulary.json")["words"])
     table, _ = classify.load_texts("toy")
     for split, rows in table.groupby("split"):
@@ -100,7 +101,7 @@ def test_evaluate_reports_network_and_baselines(toy, monkeypatch):
     experiment = classifier()
     folder = toy / "models" / "toy"
     folder.mkdir(parents=True)
-    classify.train("toy", experiment, folder)
+    classify.train("toy", experiment, folder, Path("dvclive") / "toy")
     classify.evaluate("toy", experiment)
     metrics = read_json(toy / "metrics" / "toy.json")
     assert metrics["tfidf_logreg_accuracy"] == 1.0
@@ -116,7 +117,7 @@ def test_ensemble_accuracy_is_that_of_the_model_predict_serves(toy):
     experiment = classifier(seeds=[1, 2], epochs=1)
     folder = toy / "models" / "toy"
     folder.mkdir(parents=True)
-    classify.train("toy", experiment, folder)
+    classify.train("toy", experiment, folder, Path("dvclive") / "toy")
     classify.evaluate("toy", experiment)
     metrics = read_json(toy / "metrics" / "toy.json")
     table, classes = classify.load_texts("toy")
@@ -240,7 +241,7 @@ def test_generation_with_a_fixed_seed_is_identical_twice(workdir):
     )
     folder = workdir / "models" / "toy"
     folder.mkdir(parents=True)
-    generate.train("toy", experiment, folder)
+    generate.train("toy", experiment, folder, Path("dvclive") / "toy")
     model = checkpoints.load_seed_models("toy", [1])[1]
     vocabulary = Vocabulary.load(folder / "vocabulary.json")
     first = generate.generate_text(model, experiment, vocabulary, experiment.sample)
@@ -352,7 +353,7 @@ def test_by_length_model_ignores_padding(toy):
     experiment = classifier(batching="by_length", encoding={"vocab_size": None}, max_length=30)
     folder = toy / "models" / "toy"
     folder.mkdir(parents=True)
-    classify.train("toy", experiment, folder)
+    classify.train("toy", experiment, folder, Path("dvclive") / "toy")
     model = checkpoints.load_seed_models("toy", [1])[1]
     short, long = classify.encode(
         ["goal match", "bank rates profit market shares " * 5], experiment, Vocabulary.load(folder / "vocabulary.json")

@@ -3,6 +3,7 @@
 
 import dataclasses
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -27,7 +28,7 @@ def test_forecast_reads_its_own_settings_not_params_or_prepared_data(airline_raw
     folder = workdir / "models" / "airline-stateful"
     folder.mkdir(parents=True)
     save_trained(folder, experiment, params.dataset("airline"))
-    forecast.train("airline-stateful", experiment, folder)
+    forecast.train("airline-stateful", experiment, folder, Path("dvclive") / "airline-stateful")
     before = predicted(capsys, ["airline-stateful", "--steps", "3"])
     assert before.splitlines()[1].split()[0] == "1961-01"
     (workdir / "params.yaml").write_text((ROOT / "params.yaml").read_text().replace("look_back: 1", "look_back: 5"))
@@ -43,7 +44,7 @@ def test_classify_reads_its_own_settings_not_params_or_prepared_data(workdir, ca
     experiment, folder = classifier(), workdir / "models" / "toy"
     folder.mkdir(parents=True)
     save_trained(folder, experiment, text_dataset())
-    classify.train("toy", experiment, folder)
+    classify.train("toy", experiment, folder, Path("dvclive") / "toy")
     before = predicted(capsys, ["toy", "goal match team", "bank rates profit"])
     shutil.rmtree(workdir / "data" / "prepared")  # and there is no params.yaml here at all
     assert predicted(capsys, ["toy", "goal match team", "bank rates profit"]) == before

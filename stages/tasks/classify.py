@@ -116,7 +116,7 @@ def class_probabilities(model: Any, experiment: ClassifyExperiment, sequences: l
     return np.hstack([1 - outputs, outputs]) if outputs.shape[1] == 1 else outputs
 
 
-def train(name: str, experiment: ClassifyExperiment, folder: Path) -> pd.DataFrame:
+def train(name: str, experiment: ClassifyExperiment, folder: Path, live: Path) -> pd.DataFrame:
     from stages import fitting, networks
     from stages.backend import keras
 
@@ -151,7 +151,7 @@ def train(name: str, experiment: ClassifyExperiment, folder: Path) -> pd.DataFra
         )
         return model, history
 
-    return fitting.train_seeds(name, experiment, folder, fit)
+    return fitting.train_seeds(name, experiment, folder, live, fit)
 
 
 def tfidf_baseline(train_rows: pd.DataFrame, test_rows: pd.DataFrame) -> np.ndarray:

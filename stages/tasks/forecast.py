@@ -89,7 +89,7 @@ def build(experiment: ForecastExperiment, steps_per_execution: int = 1) -> Any:
     return compile_model(model, "adam", experiment.learning_rate, "mean_squared_error", steps_per_execution=steps_per_execution)
 
 
-def train(name: str, experiment: ForecastExperiment, folder: Path) -> pd.DataFrame:
+def train(name: str, experiment: ForecastExperiment, folder: Path, live: Path) -> pd.DataFrame:
     """Fit one model per seed into `folder`, with the prepared series and its scaling beside them
     (so evaluate and predict need nothing else) and the run length a stateful model's state was
     carried through."""
@@ -127,7 +127,7 @@ def train(name: str, experiment: ForecastExperiment, folder: Path) -> pd.DataFra
         )
         return model, history
 
-    return fitting.train_seeds(name, experiment, folder, fit)
+    return fitting.train_seeds(name, experiment, folder, live, fit)
 
 
 def predict_parts(model: Any, experiment: ForecastExperiment, windows: list[Windows]) -> list[np.ndarray]:

@@ -138,7 +138,7 @@ def build(experiment: GenerateExperiment, vocabulary_size: int, length: int) -> 
     return compile_model(model, experiment.optimizer, experiment.learning_rate, loss, metrics=["accuracy"])
 
 
-def train(name: str, experiment: GenerateExperiment, folder: Path) -> pd.DataFrame:
+def train(name: str, experiment: GenerateExperiment, folder: Path, live: Path) -> pd.DataFrame:
     """One model per seed on all training lines. With `early_stopping_patience`, each seed first
     trains on all but the validation cut until the cut's loss stops falling (that model is kept
     as seed-<seed>-cut.keras, for choosing the mixture's weight on text it has not seen), then
@@ -179,7 +179,7 @@ def train(name: str, experiment: GenerateExperiment, folder: Path) -> pd.DataFra
         progress = [callback for callback in callbacks if not isinstance(callback, fitting.LiveLog)]  # the log keeps the cut run's curves
         return fit_on((contexts, targets), int(np.argmin(history.history["val_loss"])) + 1, progress)[0], history
 
-    curves = fitting.train_seeds(name, experiment, folder, fit)
+    curves = fitting.train_seeds(name, experiment, folder, live, fit)
     write_json(folder / MIXTURE_FILE, choose_mixture(name, folder, experiment, corpus, vocabulary, contexts.shape[1]))
     return curves
 
