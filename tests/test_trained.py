@@ -68,3 +68,25 @@ def test_a_broken_settings_file_names_the_file_and_the_remedy(workdir):
     message = str(error.value)
     assert message.startswith("error: models/airline-window/settings.json: unreadable (") and "\n" not in message
     assert message.endswith("run: dvc checkout models/airline-window or dvc repro train@airline-window")
+
+
+@pytest.mark.parametrize("name", ["airline-stacked", "bbc-bilstm"])
+def test_a_folder_from_before_the_network_block_loads_as_it_was_trained(tmp_path: Path, name: str):
+    """Forecasts had `units: [..]` beside the other settings and text networks one int `units`
+    until the one `network:` block; such a folder (from dvc.lock's history) still loads and predicts."""
+    import json
+
+    from stages.io import write_json
+    from stages.params import load_trained
+
+    params = load_params(ROOT / "params.yaml")
+    experiment = params.experiment(name)
+    save_trained(tmp_path, experiment, params.dataset(experiment.dataset))
+    saved = json.loads((tmp_path / "settings.json").read_text())
+    network = saved["experiment"].pop("network")
+    if experiment.task == "forecast":
+        saved["experiment"]["units"] = network["units"]
+    else:
+        saved["experiment"]["network"] = network | {"units": network["units"][0]}
+    write_json(tmp_path / "settings.json", saved)
+    assert load_trained(tmp_path, name) == (experiment, params.dataset(experiment.dataset))
