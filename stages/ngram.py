@@ -10,7 +10,10 @@ from typing import Any
 
 import numpy as np
 
+from stages.io import MODELS_DIR, PipelineError, read_json
 from stages.text import OOV
+
+MIXTURE_FILE = "mixture.json"
 
 WEIGHTS = np.linspace(0.0, 1.0, 21)  # the LSTM's weights in its mixture with the n-gram, tried on the validation cut
 
@@ -112,3 +115,19 @@ class Mixture:
         seen = ["<s>"] * self.ngram.order + [self.words[index - 2] if index > OOV else "<UNK>" for index in context]
         history = seen[len(seen) - self.ngram.order + 1 :]
         return np.array([0.0] + [self.ngram.score(word, history) for word in ["<UNK>", *self.words]])
+
+
+def read_mixture(name: str) -> dict:
+    path = MODELS_DIR / name / MIXTURE_FILE
+    if not path.is_file():
+        raise PipelineError(f"{path}: missing; this model predates the LSTM + n-gram mixture (run: dvc repro train@{name})")
+    return read_json(path)
+
+
+def load_mixture(name: str, experiment: Any, vocabulary: Any, seed: int) -> Mixture | None:
+    """The mixture predict serves with the seed's model, or None where the LSTM alone was better on the cut."""
+    chosen = read_mixture(name)
+    weight = chosen["weights"][str(seed)]
+    if weight >= 1:
+        return None
+    return Mixture(fit_ngram(chosen["ngram_text"], chosen["ngram_order"], experiment), weight, vocabulary.words)

@@ -289,8 +289,7 @@ def predict(name: str, experiment: ForecastExperiment, dataset: Any, options: An
         draw.plot_forecast(name, history, table, options.plot, options.history, dataset.value_column)
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path)
+read_table = pd.read_csv
 
 
 def chart_groups(runs: list[Run]) -> dict[str, list[Run]]:

@@ -6,7 +6,11 @@ vocabulary; the share of out-of-vocabulary targets is reported beside them
 (`validation_oov_rate`), since no model trained on this vocabulary can predict those words.
 Anything chosen (the n-gram's order, the epochs under early stopping, the weight of the LSTM in
 its mixture with the n-gram) is chosen on the validation cut, the last 10 % of the training
-lines, never on the held-out text.
+lines, never on the held-out text. The n-gram and the mixture are in stages/ngram.py.
+
+Over 350 lines: a generator's sequences, its training with early stopping, sampling, the choice
+of the mixture's weights and the evaluation each need the others' details (the cut, the
+sequence length); split further, each part would be read only beside the other.
 """
 
 from __future__ import annotations
@@ -25,13 +29,16 @@ from pydantic.dataclasses import dataclass
 from stages.io import MODELS_DIR, PREPARED_DIR, PipelineError, read_json, write_json, write_text
 from stages.metrics import REPORTS_DIR, mean_and_spread, summarise_seeds, write_evaluation
 from stages.ngram import (
+    MIXTURE_FILE,
     Mixture,
     fit_ngram,
     interpolation_weight,
+    load_mixture,
     ngram_baseline,
     ngram_order,
     ngram_probabilities,
     perplexity,
+    read_mixture,
     unknown_as_one,
     validation_cut,
 )
@@ -40,7 +47,6 @@ from stages.tasks import Primary, Run
 from stages.text import OOV, PADDING, Vocabulary, pad, tokenize_all
 
 TOP_K = 10
-MIXTURE_FILE = "mixture.json"
 
 
 @dataclass(frozen=True, config=CHECKED)
@@ -254,22 +260,6 @@ def choose_mixture(
         lstm = target_probabilities(model, contexts, targets)[0]
         weights[str(seed)] = interpolation_weight(lstm, ngram)
     return {"ngram_order": order, "weights": weights, "ngram_text": words}
-
-
-def read_mixture(name: str) -> dict:
-    path = MODELS_DIR / name / MIXTURE_FILE
-    if not path.is_file():
-        raise PipelineError(f"{path}: missing; this model predates the LSTM + n-gram mixture (run: dvc repro train@{name})")
-    return read_json(path)
-
-
-def load_mixture(name: str, experiment: GenerateExperiment, vocabulary: Vocabulary, seed: int) -> Mixture | None:
-    """The mixture predict serves with the seed's model, or None where the LSTM alone was better on the cut."""
-    chosen = read_mixture(name)
-    weight = chosen["weights"][str(seed)]
-    if weight >= 1:
-        return None
-    return Mixture(fit_ngram(chosen["ngram_text"], chosen["ngram_order"], experiment), weight, vocabulary.words)
 
 
 def evaluate(name: str, experiment: GenerateExperiment) -> str:
