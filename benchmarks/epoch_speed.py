@@ -6,7 +6,7 @@ side in one run.
     python benchmarks/epoch_speed.py --shape imdb --epochs 3 --seeds 1 2 3   # accuracy needs seeds
     python benchmarks/epoch_speed.py --compare pinning --epochs 2   # ours, oneDNN left free vs pinned
 
-`--compare pinning`: both ways are ours; "free" runs with PIN_ONEDNN=0 (oneDNN uses every
+`--compare pinning`: both ways are ours; "free" runs with PIN_ISA=0 (oneDNN uses every
 instruction set the CPU has), "pinned" as every stage runs (stages/backend.py).
 
 The write-ups' way: every text pre-padded to max_length (`batching: padded`, Keras's
@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHAPES = {"imdb": "imdb-lstm", "rotten": "rotten-lstm"}
 WAYS = {"write-up": {"batching": "padded", "padding": "pre", "clipnorm": 0.0}, "ours": {"batching": "by_length", "padding": "post"}}
-PINNING = {"free": {"PIN_ONEDNN": "0"}, "pinned": {}}  # environment of each way; params as "ours"
+PINNING = {"free": {"PIN_ISA": "0"}, "pinned": {}}  # environment of each way; params as "ours"
 
 
 def measure(shape: str, way: str, epochs: int, limit: int | None, seed: int) -> dict:

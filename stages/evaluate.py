@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 
+from stages import backend
 from stages.io import MODELS_DIR, exit_on_error
 from stages.params import load_params, load_trained
 from stages.tasks import task
@@ -18,6 +19,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     load_params(only=args.experiment).experiment(args.experiment)  # a known experiment, its entry checked
     experiment, _ = load_trained(MODELS_DIR / args.experiment, args.experiment)  # what it was trained with
+    backend.use(experiment.backend, experiment.deterministic)
     summary = task(experiment.task).evaluate(args.experiment, experiment)
     print(f"evaluate@{args.experiment}: {summary}")
 

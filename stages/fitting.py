@@ -13,9 +13,11 @@ import numpy as np
 import pandas as pd
 from dvclive import Live
 
-from stages.backend import keras, tf
+from stages import backend
+from stages.backend import keras
 from stages.checkpoints import save_model
 from stages.io import PipelineError
+from stages.text import length_batch_plan, pad_batch
 
 
 def seed_everything(seed: int, deterministic: bool = True) -> None:
@@ -23,7 +25,7 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
     (params.yaml) leaves kernels free to be faster on a GPU, and the last digits then vary."""
     keras.utils.set_random_seed(seed)
     if deterministic:
-        tf.config.experimental.enable_op_determinism()
+        backend.make_deterministic()
 
 
 class EpochProgress(keras.callbacks.Callback):
@@ -74,8 +76,8 @@ def train_seeds(
     precision): fix every random generator, `fit(seed, callbacks)`, save the model to
     `folder/seed-<seed>.keras`, each epoch logged to DVCLive in `live_folder`. Returns the
     learning curves of all seeds."""
-    if experiment.mixed_precision and not tf.config.list_physical_devices("GPU"):
-        raise PipelineError(f"experiments.{name}.mixed_precision: needs a GPU; on a CPU TensorFlow aborts in float16 LSTM training")
+    if experiment.mixed_precision and not backend.has_gpu():
+        raise PipelineError(f"experiments.{name}.mixed_precision: needs a GPU; on a CPU float16 LSTM training aborts or crawls")
     keras.config.set_dtype_policy("mixed_float16" if experiment.mixed_precision else "float32")
     live = FileLog(dir=str(live_folder), dvcyaml=False, save_dvc_exp=False)
     histories = {}
@@ -86,6 +88,28 @@ def train_seeds(
         histories[seed] = history.history
     live.end()
     return learning_curves(histories)
+
+
+class LengthBatches(keras.utils.PyDataset):
+    """Training batches of similar length (text.length_batch_plan), each right-padded to its own
+    longest sequence, planned afresh every epoch from one seeded generator. Plain NumPy batches,
+    so any backend reads them, and with no generator pipeline to wait for between epochs."""
+
+    def __init__(self, sequences: list[list[int]], targets: np.ndarray, batch_size: int, seed: int, chunk_batches: int = 32) -> None:
+        super().__init__()
+        self.sequences, self.targets, self.batch_size, self.chunk_batches = sequences, targets, batch_size, chunk_batches
+        self.lengths, self.rng = np.array([len(sequence) for sequence in sequences]), np.random.default_rng(seed)
+        self.on_epoch_end()
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        batch = self.batches[index]
+        return pad_batch([self.sequences[row] for row in batch]), self.targets[batch]
+
+    def on_epoch_end(self) -> None:
+        self.batches = length_batch_plan(self.lengths, self.batch_size, self.rng, self.chunk_batches)
 
 
 def reset_states(model: keras.Model) -> None:

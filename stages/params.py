@@ -21,7 +21,7 @@ from stages.tasks import task
 PARAMS_FILE = Path("params.yaml")
 TRAINED_SETTINGS = "settings.json"  # in models/<experiment>/: the resolved entries it was trained with
 # Fields added to an experiment since the first model folders: what a folder without one was trained with.
-EARLIER_DEFAULTS: dict[str, Any] = {}
+EARLIER_DEFAULTS = {"backend": "tensorflow"}
 
 
 @dataclasses.dataclass(frozen=True)

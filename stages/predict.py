@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from stages import figures
+from stages import backend, figures
 from stages.io import MODELS_DIR, PipelineError, exit_on_error
 from stages.params import load_params, load_trained
 from stages.tasks import task, task_names
@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> None:
     if wrong:
         option = "texts" if wrong[0] == "texts" else f"--{wrong[0].replace('_', '-')}"
         raise PipelineError(f"{option} does not apply to {args.experiment}, a {experiment.task} experiment")
+    backend.use(experiment.backend, experiment.deterministic)
     task(experiment.task).predict(args.experiment, experiment, dataset, args, figures)
 
 

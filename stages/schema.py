@@ -75,6 +75,7 @@ class Training:
     batch_size: Positive
     seeds: Seeds
     learning_rate: LearningRate
+    backend: Literal["tensorflow", "jax"]  # Keras's; recorded in the model folder
     # device: `deterministic` makes a rerun give identical metrics; `mixed_precision` computes in
     # float16 with float32 weights (a GPU's tensor cores)
     deterministic: StrictBool

@@ -92,34 +92,19 @@ class Vocabulary:
         return [self.index.get(word, OOV) for word in tokens]
 
 
-def length_batches(sequences: list[list[int]], targets: np.ndarray, batch_size: int, seed: int, chunk_batches: int = 32) -> Any:
-    """Training batches of similar length, each right-padded only to its own longest sequence.
-
-    Each epoch shuffles with a seeded generator, sorts within chunks of `chunk_batches` batches
-    (so batches stay varied) and shuffles the batch order: far fewer padded steps than padding
-    everything to one length, and with a masking Embedding the same function of the data.
-    """
-    from stages.backend import tf  # here, so reading text needs no TensorFlow
-
-    lengths = np.array([len(sequence) for sequence in sequences])
-    rng = np.random.default_rng(seed)
-
-    def epoch():
-        order = rng.permutation(len(sequences))
-        chunk = batch_size * chunk_batches
-        batches = []
-        for start in range(0, len(order), chunk):
-            part = order[start : start + chunk]
-            part = part[np.argsort(lengths[part], kind="stable")]
-            batches += [part[index : index + batch_size] for index in range(0, len(part), batch_size)]
-        for batch in (batches[index] for index in rng.permutation(len(batches))):
-            yield pad_batch([sequences[row] for row in batch]), targets[batch]
-
-    signature = (tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None, *targets.shape[1:]), tf.as_dtype(targets.dtype)))
+def length_batch_plan(lengths: np.ndarray, batch_size: int, rng: np.random.Generator, chunk_batches: int = 32) -> list[np.ndarray]:
+    """One epoch's batches (row indices) of similar length: shuffled with `rng`, sorted within
+    chunks of `chunk_batches` batches (so batches stay varied), the batch order shuffled again.
+    Right-padded only to their own longest sequence, with a masking Embedding they are the same
+    function of the data as padding everything to one length, with far fewer padded steps."""
+    order = rng.permutation(len(lengths))
     chunk = batch_size * chunk_batches
-    count = sum(-(-min(chunk, len(sequences) - start) // batch_size) for start in range(0, len(sequences), chunk))
-    dataset = tf.data.Dataset.from_generator(epoch, output_signature=signature)
-    return dataset.apply(tf.data.experimental.assert_cardinality(count)).prefetch(tf.data.AUTOTUNE)
+    batches = []
+    for start in range(0, len(order), chunk):
+        part = order[start : start + chunk]
+        part = part[np.argsort(lengths[part], kind="stable")]
+        batches += [part[index : index + batch_size] for index in range(0, len(part), batch_size)]
+    return [batches[index] for index in rng.permutation(len(batches))]
 
 
 def pad(sequences: list[list[int]], length: int, padding: str = "pre", truncating: str = "pre") -> np.ndarray:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from stages import backend
 from stages.io import LIVE_DIR, MODELS_DIR, PLOTS_DIR, exit_on_error, replace_directory, write_atomic, write_json
 from stages.params import load_params, save_trained
 from stages.tasks import task
@@ -26,6 +27,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     params = load_params(only=args.experiment)
     experiment = params.experiment(args.experiment)
+    backend.use(experiment.backend, experiment.deterministic)
+    print(f"train@{args.experiment}: Keras on {experiment.backend}", flush=True)
 
     def train_into(live: Path) -> pd.DataFrame:
         def fill(folder: Path) -> pd.DataFrame:

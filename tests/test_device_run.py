@@ -11,7 +11,7 @@ from tests.conftest import mirror_path, reduced_clone, run
 def test_device_run_records_stage_times_and_the_metrics_diff(tmp_path: Path):
     mirror = mirror_path()
     clone = reduced_clone(tmp_path / "clone", ["airline-regression"])
-    run([sys.executable, "benchmarks/device_run.py", str(mirror), "--no-install"], clone, env=os.environ | {"PIN_ONEDNN": "1"})
+    run([sys.executable, "benchmarks/device_run.py", str(mirror), "--no-install"], clone, env=os.environ | {"PIN_ISA": "1"})
     recorded = json.loads((clone / "benchmarks" / "results.json").read_text())["device_run"]
     assert recorded["repro_status"] == 0 and recorded["devices"] == ["CPU"]
     assert {"download@airline", "preprocess@airline", "train@airline-regression", "evaluate@airline-regression", "plot"} <= set(

@@ -25,7 +25,7 @@ from stages.io import MODELS_DIR, PREPARED_DIR, PipelineError, read_json, write_
 from stages.metrics import mean_and_spread, summarise_seeds, write_evaluation
 from stages.schema import CHECKED, MAX_LENGTH, Patience, TextEncoding, Training, needs_words
 from stages.tasks import Primary, Run
-from stages.text import OOV, Vocabulary, length_batches, pad, predict_by_length, tokenize_all
+from stages.text import OOV, Vocabulary, pad, predict_by_length, tokenize_all
 
 
 @dataclass(frozen=True, config=CHECKED)
@@ -86,8 +86,10 @@ def pad_to_length(sequences: list[list[int]], experiment: ClassifyExperiment) ->
 
 def training_data(experiment: ClassifyExperiment, sequences: list[list[int]], labels: np.ndarray, seed: int) -> dict:
     """fit() arguments for the experiment's batching: one padded array, or length-bucketed batches."""
+    from stages.fitting import LengthBatches
+
     if experiment.batching == "by_length":
-        return {"x": length_batches(sequences, labels, experiment.batch_size, seed), "shuffle": False}  # shuffled by seed
+        return {"x": LengthBatches(sequences, labels, experiment.batch_size, seed), "shuffle": False}  # shuffled by seed
     padded = pad_to_length(sequences, experiment)
     return {"x": padded, "y": labels, "batch_size": experiment.batch_size}
 
@@ -132,7 +134,7 @@ def train(name: str, experiment: ClassifyExperiment, folder: Path, live: Path) -
     if len(validation_rows):
         validation_sequences, validation_labels = encode(validation_rows.text, experiment, vocabulary), validation_rows.label.to_numpy()
         if experiment.batching == "by_length":
-            validation = length_batches(validation_sequences, validation_labels, 256, seed=0, chunk_batches=len(validation_rows))
+            validation = fitting.LengthBatches(validation_sequences, validation_labels, 256, seed=0, chunk_batches=len(validation_rows))
         else:
             validation = (pad_to_length(validation_sequences, experiment), validation_labels)
     if experiment.early_stopping_patience and validation is None:
