@@ -3,6 +3,7 @@ traceback, and never a partly written output."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -106,7 +107,8 @@ def trained_settings(project: Path) -> Path:
     loaded = params.load_params(project / "params.yaml")
     folder = project / "models" / "airline-window"
     folder.mkdir(parents=True, exist_ok=True)
-    params.save_trained(folder, loaded.experiment("airline-window"), loaded.dataset("airline"))
+    experiment = dataclasses.replace(loaded.experiment("airline-window"), backend="tensorflow")  # this process's Keras
+    params.save_trained(folder, experiment, loaded.dataset("airline"))
     return folder
 
 

@@ -67,7 +67,7 @@ def test_stateful_forecast_of_a_differenced_log_series(airline_raw, workdir, cap
 def as_trained(workdir, name: str) -> None:
     """models/<name>/ with the settings train would save, and no model: enough for predict's option checks."""
     params = load_params(ROOT / "params.yaml")
-    experiment = params.experiment(name)
+    experiment = dataclasses.replace(params.experiment(name), backend="tensorflow")  # this process's Keras
     (workdir / "models" / name).mkdir(parents=True)
     save_trained(workdir / "models" / name, experiment, params.dataset(experiment.dataset))
 

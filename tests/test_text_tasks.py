@@ -329,17 +329,20 @@ def test_max_texts_caps_every_split_with_a_fixed_sample(workdir):
 
 
 def test_length_batches_cover_every_text_once_padded_per_batch_and_repeat_by_seed():
-    from stages.text import length_batches
+    from stages.fitting import LengthBatches
 
     sequences = [[index + 1] * (1 + index % 7) for index in range(50)]
     labels = np.arange(50)
 
     def epochs(seed: int) -> list[list[tuple[np.ndarray, np.ndarray]]]:
-        dataset = length_batches(sequences, labels, batch_size=8, seed=seed, chunk_batches=2)
-        return [[(inputs.numpy(), targets.numpy()) for inputs, targets in dataset] for _ in range(2)]
+        dataset, batches = LengthBatches(sequences, labels, batch_size=8, seed=seed, chunk_batches=2), []
+        for _ in range(2):  # as fit() reads it: every batch by index, then the epoch's end
+            batches.append([dataset[index] for index in range(len(dataset))])
+            dataset.on_epoch_end()
+        return batches
 
     first, again = epochs(3), epochs(3)
-    assert len(length_batches(sequences, labels, batch_size=8, seed=3, chunk_batches=2)) == len(first[0]) == 7
+    assert len(LengthBatches(sequences, labels, batch_size=8, seed=3, chunk_batches=2)) == len(first[0]) == 7
     for epoch in first:
         assert sorted(np.concatenate([targets for _, targets in epoch]).tolist()) == list(range(50))
         for inputs, targets in epoch:

@@ -24,7 +24,7 @@ def predicted(capsys, argv: list[str]) -> str:
 def test_forecast_reads_its_own_settings_not_params_or_prepared_data(airline_raw, workdir, capsys):
     params = load_params(ROOT / "params.yaml")
     prepare_series("airline", params.dataset("airline"), workdir / "data" / "prepared" / "airline")
-    experiment = dataclasses.replace(params.experiment("airline-stateful"), epochs=2, seeds=[7])
+    experiment = dataclasses.replace(params.experiment("airline-stateful"), epochs=2, seeds=[7], backend="tensorflow")
     folder = workdir / "models" / "airline-stateful"
     folder.mkdir(parents=True)
     save_trained(folder, experiment, params.dataset("airline"))
