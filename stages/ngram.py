@@ -8,12 +8,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from typing_extensions import TypedDict
+
 import numpy as np
 
 from stages.io import MODELS_DIR, PipelineError, read_json
 from stages.text import OOV
 
 MIXTURE_FILE = "mixture.json"
+
+
+class MixtureFile(TypedDict):
+    ngram_order: int
+    weights: dict[str, float]  # per seed, the LSTM's
+    ngram_text: list[list[str]]
+
 
 WEIGHTS = np.linspace(0.0, 1.0, 21)  # the LSTM's weights in its mixture with the n-gram, tried on the validation cut
 
@@ -121,7 +130,7 @@ def read_mixture(name: str) -> dict:
     path = MODELS_DIR / name / MIXTURE_FILE
     if not path.is_file():
         raise PipelineError(f"{path}: missing; this model predates the LSTM + n-gram mixture (run: dvc repro train@{name})")
-    return read_json(path)
+    return read_json(path, MixtureFile)
 
 
 def load_mixture(name: str, experiment: Any, vocabulary: Any, seed: int) -> Mixture | None:

@@ -10,12 +10,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from typing_extensions import TypedDict
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from stages.io import PREPARED_DIR, PipelineError, read_json
 
 SCALING_FILE = "scaler.json"
+
+
+class ScalingFile(TypedDict):
+    """scaler.json, beside a prepared series and in a forecast's model folder."""
+
+    minimum: float
+    maximum: float
+    log: bool
+    difference: int
+    train_size: int
+    seasonal_period: int
+
+
+class TrainedScalingFile(ScalingFile):
+    training_windows: int  # the run length a stateful model's state was carried through
+
+
 SERIES_FILE = "series.npz"
 
 
@@ -148,7 +167,7 @@ class Scaling:
 
 
 def read_scaling(path: Path) -> Scaling:
-    meta = read_json(path)
+    meta = read_json(path, ScalingFile)
     return Scaling(MinMaxScaler(meta["minimum"], meta["maximum"]), Transform(meta["log"], meta["difference"]))
 
 
@@ -174,7 +193,7 @@ def load_series(folder: Path, remedy: str) -> PreparedSeries:
     """A prepared series from `folder`: data/prepared/<dataset>, or the copy a model was trained on."""
     try:
         arrays = np.load(folder / SERIES_FILE)
-        meta = read_json(folder / SCALING_FILE)
+        meta = read_json(folder / SCALING_FILE, ScalingFile)
     except FileNotFoundError:
         raise PipelineError(f"{folder}: no prepared series ({remedy})") from None
     except (OSError, ValueError) as error:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from typing_extensions import TypedDict
+
 import numpy as np
 
 from stages.io import RAW_DIR, PipelineError, read_json, write_json
@@ -59,6 +61,10 @@ def tokenize_all(texts: Iterable[str], encoding: TextEncoding) -> list[list[str]
     return [tokenize(normalise(text, encoding.lowercase, encoding.strip_punctuation), stopwords) for text in texts]
 
 
+class VocabularyFile(TypedDict):
+    words: list[str]
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """words[i] has index i + 2; anything else encodes as OOV."""
@@ -74,7 +80,7 @@ class Vocabulary:
 
     @classmethod
     def load(cls, path: str | Path) -> Vocabulary:
-        return cls(read_json(path)["words"])
+        return cls(read_json(path, VocabularyFile)["words"])
 
     def save(self, path: str | Path) -> None:
         write_json(path, {"padding": PADDING, "oov": OOV, "first_word_index": 2, "words": self.words})

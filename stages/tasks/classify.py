@@ -51,6 +51,7 @@ DATASET_KINDS = ("text", "text_folders")
 PRIMARY = Primary("accuracy", "test accuracy", lower_is_better=False)
 CHOSEN_BY = ("val_accuracy", "validation accuracy")  # a table's best classifier is picked on validation, never on test
 BASELINES = {"tfidf_logreg_accuracy": "TF-IDF + LR", "majority_accuracy": "majority"}
+LABELS = Annotated[list[str], Field(min_length=2)]  # labels.json: the class names, in index order
 RESULTS_COLUMNS = ["test accuracy", "served ensemble", "macro-F1", "validation", "majority", "TF-IDF + LR"]
 
 
@@ -59,7 +60,7 @@ def load_texts(dataset: str) -> tuple[pd.DataFrame, list[str]]:
     folder = PREPARED_DIR / dataset
     try:
         table = pd.read_csv(folder / "texts.csv", dtype={"split": str, "label": int, "text": str}, keep_default_na=False)
-        return table, read_json(folder / "labels.json")
+        return table, read_json(folder / "labels.json", LABELS)
     except FileNotFoundError:
         raise PipelineError(f"{folder}: not prepared yet (run: dvc repro preprocess@{dataset})") from None
 
@@ -224,7 +225,7 @@ def classify_texts(name: str, experiment: ClassifyExperiment, texts: list[str]) 
     if not texts or not any(text.strip() for text in texts):
         raise PipelineError("no text to classify: pass texts as arguments, --file, or lines on stdin")
     trained = load_seed_models(name, experiment.seeds)
-    classes = read_json(MODELS_DIR / name / "labels.json")
+    classes = read_json(MODELS_DIR / name / "labels.json", LABELS)
     sequences = encode(texts, experiment, Vocabulary.load(MODELS_DIR / name / "vocabulary.json"))
     probabilities = np.mean([class_probabilities(model, experiment, sequences) for model in trained.values()], axis=0)
     return [

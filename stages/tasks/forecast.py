@@ -29,6 +29,7 @@ from stages.series import (
     SCALING_FILE,
     SERIES_FILE,
     PreparedSeries,
+    TrainedScalingFile,
     Windows,
     load_prepared_series,
     load_series,
@@ -106,7 +107,7 @@ def train(name: str, experiment: ForecastExperiment, folder: Path, live: Path) -
         )
     steps, features = steps_and_features(experiment.look_back, experiment.framing)
     networks.check_size(name, experiment.network, steps, features, 1, 0, experiment.batch_size)
-    scaling = read_json(PREPARED_DIR / experiment.dataset / SCALING_FILE)
+    scaling = read_json(PREPARED_DIR / experiment.dataset / SCALING_FILE)  # copied as it is, checked when read
     write_json(folder / SCALING_FILE, scaling | {"training_windows": len(windows.targets)})
     shutil.copyfile(PREPARED_DIR / experiment.dataset / SERIES_FILE, folder / SERIES_FILE)
     inputs, targets = model_inputs(windows.inputs, experiment.framing), windows.targets.astype("float32")
@@ -218,7 +219,7 @@ def forecast(name: str, experiment: ForecastExperiment, steps: int, values: list
     if experiment.stateful and experiment.batch_size != 1:
         raise PipelineError(f"experiments.{name}.batch_size: a stateful model forecasts step by step only with batch_size 1")
     scaling = read_scaling(MODELS_DIR / name / SCALING_FILE)  # saved with the model
-    longest = read_json(MODELS_DIR / name / SCALING_FILE)["training_windows"]
+    longest = read_json(MODELS_DIR / name / SCALING_FILE, TrainedScalingFile)["training_windows"]
     series = trained_series(name) if values is None else None
     history = series.values if values is None else np.asarray(values, dtype="float64")
     needed = experiment.look_back + scaling.transform.difference
