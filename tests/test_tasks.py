@@ -5,6 +5,7 @@ with no other file edited."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import zipfile
@@ -22,6 +23,7 @@ DUMMY_TASK = '''"""A task that predicts the training mean: here to show the regi
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
@@ -170,3 +172,22 @@ def run_failing(project: Path, *arguments: str) -> str:
     result = subprocess.run([sys.executable, "-m", "stages.predict", *arguments], cwd=project, capture_output=True, text=True)
     assert result.returncode != 0
     return result.stderr
+
+
+@pytest.mark.skipif(mirror_path() is None, reason="needs the data mirror")
+def test_a_forecast_on_tensorflow_and_a_classifier_on_jax_train_evaluate_and_serve(tmp_path: Path):
+    """The other backend of each task than params.yaml's defaults (the test above runs those)."""
+    project = reduced_clone(tmp_path, experiments=["airline-stateful", "imdb-lstm"])
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["defaults"]["experiments"]["forecast"]["backend"] = "tensorflow"
+    params["defaults"]["experiments"]["classify"]["backend"] = "jax"
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    repro(project)
+    for name, key in (("airline-stateful", "test_rmse"), ("imdb-lstm", "accuracy")):
+        settings = json.loads((project / "models" / name / "settings.json").read_text())
+        assert settings["experiment"]["backend"] == {"airline-stateful": "tensorflow", "imdb-lstm": "jax"}[name]
+        assert math.isfinite(json.loads((project / "metrics" / f"{name}.json").read_text())[key])
+    forecast = predict(project, "airline-stateful", "--steps", "2").splitlines()
+    assert all(math.isfinite(float(line.split()[1])) for line in forecast[1:])
+    label = json.loads(predict(project, "imdb-lstm", "a wonderful film"))
+    assert sum(label["probabilities"].values()) == pytest.approx(1, abs=1e-3)
