@@ -101,3 +101,21 @@ def has_gpu() -> bool:
     import jax
 
     return any(device.platform == "gpu" for device in jax.devices())
+
+
+def feed(batches: Any) -> Any:
+    """A keras.utils.PyDataset of batches whose length varies, as this backend's Keras reads it:
+    itself on JAX; on TensorFlow, whose Keras fixes a PyDataset's shapes from its first two
+    batches, a tf.data pipeline of any length that plans the next epoch at the end of each."""
+    if name() != "tensorflow":
+        return batches
+    import tensorflow
+
+    def epoch() -> Any:
+        for index in range(len(batches)):
+            yield batches[index]
+        batches.on_epoch_end()
+
+    signature = tuple(tensorflow.TensorSpec((None,) * array.ndim, tensorflow.as_dtype(array.dtype)) for array in batches[0])
+    dataset = tensorflow.data.Dataset.from_generator(epoch, output_signature=signature)
+    return dataset.apply(tensorflow.data.experimental.assert_cardinality(len(batches))).prefetch(tensorflow.data.AUTOTUNE)

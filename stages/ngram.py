@@ -8,9 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from typing_extensions import TypedDict
-
 import numpy as np
+from typing_extensions import TypedDict
 
 from stages.io import MODELS_DIR, PipelineError, read_json
 from stages.text import OOV

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from typing_extensions import TypedDict
-
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from typing_extensions import TypedDict
 
 from stages.io import PREPARED_DIR, PipelineError, read_json
 

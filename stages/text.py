@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from typing_extensions import TypedDict
-
 import numpy as np
+from typing_extensions import TypedDict
 
 from stages.io import RAW_DIR, PipelineError, read_json, write_json
 from stages.schema import TextEncoding

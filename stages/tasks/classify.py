@@ -87,10 +87,11 @@ def pad_to_length(sequences: list[list[int]], experiment: ClassifyExperiment) ->
 
 def training_data(experiment: ClassifyExperiment, sequences: list[list[int]], labels: np.ndarray, seed: int) -> dict:
     """fit() arguments for the experiment's batching: one padded array, or length-bucketed batches."""
+    from stages.backend import feed
     from stages.fitting import LengthBatches
 
     if experiment.batching == "by_length":
-        return {"x": LengthBatches(sequences, labels, experiment.batch_size, seed), "shuffle": False}  # shuffled by seed
+        return {"x": feed(LengthBatches(sequences, labels, experiment.batch_size, seed)), "shuffle": False}  # shuffled by seed
     padded = pad_to_length(sequences, experiment)
     return {"x": padded, "y": labels, "batch_size": experiment.batch_size}
 
@@ -120,7 +121,7 @@ def class_probabilities(model: Any, experiment: ClassifyExperiment, sequences: l
 
 
 def train(name: str, experiment: ClassifyExperiment, folder: Path, live: Path) -> pd.DataFrame:
-    from stages import fitting, networks
+    from stages import backend, fitting, networks
     from stages.backend import keras
 
     table, classes = load_texts(experiment.dataset)
@@ -135,7 +136,8 @@ def train(name: str, experiment: ClassifyExperiment, folder: Path, live: Path) -
     if len(validation_rows):
         validation_sequences, validation_labels = encode(validation_rows.text, experiment, vocabulary), validation_rows.label.to_numpy()
         if experiment.batching == "by_length":
-            validation = fitting.LengthBatches(validation_sequences, validation_labels, 256, seed=0, chunk_batches=len(validation_rows))
+            batches = fitting.LengthBatches(validation_sequences, validation_labels, 256, seed=0, chunk_batches=len(validation_rows))
+            validation = backend.feed(batches)
         else:
             validation = (pad_to_length(validation_sequences, experiment), validation_labels)
     if experiment.early_stopping_patience and validation is None:
