@@ -1,13 +1,16 @@
-"""One command for a machine with a GPU: install, run the whole pipeline, record what it took.
+"""The whole pipeline on a lent GPU machine, whose image has Python 3.12, PyTorch and JAX with
+CUDA, no TensorFlow and no package registry: the wheels it lacks are carried from here.
 
-    python benchmarks/device_run.py MIRROR [--no-install]
+    python benchmarks/device_run.py wheels               # here, online: the image's missing wheels into .wheels/
+    python benchmarks/device_run.py check                # here: every carried wheel's requirements met, and the size
+    python benchmarks/device_run.py run MIRROR --out DIR # there: install .wheels, run everything on JAX, record it
 
-Installs requirements.lock plus TensorFlow's CUDA libraries (`tensorflow[and-cuda]`, skipped with
---no-install or where no NVIDIA GPU is found), runs `dvc repro` with MIRROR as the data mirror,
-timed per stage (scripts/timed_repro.py), and records in benchmarks/results.json under
-`device_run`: the devices TensorFlow used, each stage's wall seconds, the total, and `dvc metrics
-diff HEAD` (every figure that differs from the committed CPU run). Tested on a CPU on reduced
-settings (tests/test_device_run.py).
+`run` installs the carried wheels (skip with --no-install), sets every task's `backend:` to jax in
+this copy's params.yaml, runs `dvc repro` timed per stage (scripts/timed_repro.py), and writes to
+DIR/device_run.json the devices JAX used, each stage's seconds, the total and `dvc metrics diff
+HEAD` (every figure that differs from the committed CPU run). The image's packages are listed in
+benchmarks/device_image.txt (from the device notes); what requirements.lock pins beyond them,
+TensorFlow's own packages aside, is carried, each at the locked version.
 """
 
 from __future__ import annotations
@@ -15,52 +18,141 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
+import re
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
+
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a file from the project root
 
 from scripts.timed_repro import timed_repro
-from stages.io import read_json, write_json
+from stages.io import write_json
 
-RESULTS = Path("benchmarks/results.json")
-DEVICES = "import tensorflow as tf; print(' '.join(d.device_type for d in tf.config.list_physical_devices()))"
+WHEELS = Path(".wheels")
+IMAGE = Path("benchmarks/device_image.txt")
+LOCK = Path("requirements.lock")
+NEEDED = ["keras", "dvc", "dvclive", "nltk", "pydantic", "ruamel-yaml-clib"]  # what the stages import beyond the image
+TARGET = ["--python-version", "3.12", "--implementation", "cp", "--abi", "cp312", "--only-binary=:all:"]
+PLATFORMS = ["--platform", "manylinux_2_28_x86_64", "--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_17_x86_64"]
+LIMIT = 64 * 2**20  # what one call may carry, the working tree included
+DEVICES = "import jax; print(' '.join(sorted({device.platform for device in jax.devices()})))"
+
+
+def normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def image_packages() -> set[str]:
+    return {normal(line) for line in IMAGE.read_text().split() if line and not line.startswith("#")}
+
+
+def locked() -> dict[str, str]:
+    return {normal(name): version for name, version in re.findall(r"^([A-Za-z0-9_.-]+)==([^ \\]+)", LOCK.read_text(), flags=re.MULTILINE)}
+
+
+def carried_wheel(name: str) -> Path | None:
+    return next((wheel for wheel in WHEELS.glob("*.whl") if normal(wheel.name.split("-")[0]) == name), None)
+
+
+def download() -> None:
+    """The wheels of NEEDED and everything they require that the image lacks, at the locked
+    versions: a binary wheel for Python 3.12 where the index has one, else built here (pure Python)."""
+    WHEELS.mkdir(exist_ok=True)
+    versions, present, pending, seen = locked(), image_packages(), list(NEEDED), set()
+    pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
+    while pending:
+        name = normal(pending.pop())
+        if name in seen or name in present:
+            continue
+        seen.add(name)
+        if carried_wheel(name) is None:
+            pin = f"{name}=={versions[name]}"
+            fetched = subprocess.run([*pip, "download", "--no-deps", "-d", str(WHEELS), *TARGET, *PLATFORMS, pin], capture_output=True)
+            if fetched.returncode:  # no wheel on the index: a pure-Python sdist, built into one here
+                subprocess.run([*pip, "wheel", "--no-deps", "-w", str(WHEELS), pin], check=True)
+        pending += requirements_of(carried_wheel(name))
+
+
+def requirements_of(wheel: Path) -> list[str]:
+    """The requirements a wheel names for Python 3.12 on Linux, without extras."""
+    from packaging.requirements import Requirement
+
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = next(name for name in archive.namelist() if name.endswith(".dist-info/METADATA"))
+        lines = archive.read(metadata).decode().splitlines()
+    environment = {"python_version": "3.12", "python_full_version": "3.12.3", "sys_platform": "linux", "platform_system": "Linux"}
+    environment |= {"platform_machine": "x86_64", "implementation_name": "cpython", "os_name": "posix", "extra": ""}
+    required = [Requirement(line.removeprefix("Requires-Dist:").strip()) for line in lines if line.startswith("Requires-Dist:")]
+    return [normal(requirement.name) for requirement in required if requirement.marker is None or requirement.marker.evaluate(environment)]
+
+
+def check() -> None:
+    wheels = sorted(WHEELS.glob("*.whl"))
+    carried = {normal(wheel.name.split("-")[0]) for wheel in wheels}
+    present = carried | image_packages()
+    needs = {(requirement, wheel.name) for wheel in wheels for requirement in requirements_of(wheel)}
+    unmet = sorted({f"{requirement} (for {wheel})" for requirement, wheel in needs if requirement not in present})
+    unmet += [f"{name} (needed)" for name in NEEDED if normal(name) not in present]
+    size = sum(wheel.stat().st_size for wheel in wheels)
+    print(f"device_run: {len(wheels)} wheels, {size / 2**20:.1f} MiB carried (limit {LIMIT / 2**20:.0f} MiB with the working tree)")
+    if unmet or size > LIMIT:
+        sys.exit(f"device_run: not ready: unmet {unmet}, size {size:,} bytes")
+    print("device_run: every carried wheel's requirements are carried or in the image")
 
 
 def install() -> None:
-    pip = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    subprocess.run([*pip, "--require-hashes", "-r", "requirements.lock"], check=True)
-    if shutil.which("nvidia-smi"):
-        subprocess.run([*pip, "tensorflow[and-cuda]==2.21.0"], check=True)
+    names = sorted(normal(wheel.name.split("-")[0]) for wheel in WHEELS.glob("*.whl"))
+    command = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--find-links", str(WHEELS), *names]
+    subprocess.run(command, check=True)
+
+
+def on_jax(params_file: Path) -> None:
+    """Every task's default backend jax, in this copy of the project only."""
+    params = yaml.safe_load(params_file.read_text())
+    for defaults in params["defaults"]["experiments"].values():
+        defaults["backend"] = "jax"
+    for experiment in params["experiments"].values():
+        experiment.pop("backend", None)
+    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def run(mirror: Path, out: Path, no_install: bool, dry: bool) -> int:
+    if not no_install:
+        install()
+    on_jax(Path("params.yaml"))
+    devices = subprocess.run([sys.executable, "-c", DEVICES], capture_output=True, text=True, check=True).stdout.split()
+    started = time.monotonic()
+    status, stages = timed_repro(["--dry"] if dry else [], {**os.environ, "DATA_MIRROR": str(mirror.resolve())})
+    total = round(time.monotonic() - started, 1)
+    diff = subprocess.run(["dvc", "metrics", "diff", "HEAD", "--json"], capture_output=True, text=True)
+    out.mkdir(parents=True, exist_ok=True)
+    record = {"devices": devices, "repro_status": status, "total_s": total, "stages_s": stages, "date": time.strftime("%Y-%m-%d")}
+    write_json(out / "device_run.json", record | {"metrics_diff_vs_committed": json.loads(diff.stdout or "{}")})
+    print(f"device_run: dvc repro exit {status}, {total} s over {len(stages)} stages on {', '.join(devices)}; {out / 'device_run.json'}")
+    return status
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mirror", type=Path, help="the data mirror (<dataset>/<file>), e.g. ../shared/data")
-    parser.add_argument("--no-install", action="store_true", help="use the packages already installed")
+    parser.add_argument("step", choices=["wheels", "check", "run"])
+    parser.add_argument("mirror", type=Path, nargs="?", help="run: the data mirror (<dataset>/<file>), e.g. ../shared/data")
+    parser.add_argument("--out", type=Path, default=Path("device-run"), help="run: where device_run.json is written ($OUT there)")
+    parser.add_argument("--no-install", action="store_true", help="run: use the packages already installed")
+    parser.add_argument("--dry", action="store_true", help="run: `dvc repro --dry`, to rehearse everything but the training")
     args = parser.parse_args(argv)
-    if not args.no_install:
-        install()
-    devices = subprocess.run([sys.executable, "-c", DEVICES], capture_output=True, text=True, check=True).stdout.split()
-    started = time.monotonic()
-    status, stages = timed_repro([], os.environ | {"DATA_MIRROR": str(args.mirror.resolve())})
-    total = round(time.monotonic() - started, 1)
-    diff = subprocess.run(["dvc", "metrics", "diff", "HEAD", "--json"], capture_output=True, text=True)
-    results = read_json(RESULTS) if RESULTS.is_file() else {}
-    results["device_run"] = {
-        "devices": sorted(set(devices)),
-        "repro_status": status,
-        "total_s": total,
-        "stages_s": stages,
-        "metrics_diff_vs_committed": json.loads(diff.stdout or "{}"),
-        "date": time.strftime("%Y-%m-%d"),
-    }
-    write_json(RESULTS, results)
-    print(f"device_run: dvc repro exit {status}, {total} s over {len(stages)} stages on {', '.join(sorted(set(devices)))}; {RESULTS}")
-    sys.exit(status)
+    if args.step == "wheels":
+        download()
+        check()
+    elif args.step == "check":
+        check()
+    else:
+        if args.mirror is None:
+            parser.error("run needs the data mirror")
+        sys.exit(run(args.mirror, args.out, args.no_install, args.dry))
 
 
 if __name__ == "__main__":
