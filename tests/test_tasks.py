@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import StrictInt, StrictStr
+from pydantic import StrictBool, StrictInt, StrictStr
 from pydantic.dataclasses import dataclass
 
 from stages.io import MODELS_DIR, write_json
@@ -44,6 +44,8 @@ from stages.tasks import Primary, Run
 class MeanExperiment:
     task: Literal["mean"]
     dataset: StrictStr
+    backend: Literal["tensorflow", "jax"]
+    deterministic: StrictBool
     seeds: list[StrictInt]
     description: StrictStr
     write_up: StrictStr | None
@@ -152,7 +154,8 @@ def test_a_new_task_module_is_used_by_every_stage_and_script_unedited(tmp_path: 
     project = reduced_clone(tmp_path, experiments=["airline-window"])
     (project / "stages" / "tasks" / "mean.py").write_text(DUMMY_TASK)
     params = yaml.safe_load((project / "params.yaml").read_text())
-    params["defaults"]["experiments"]["mean"] = {"seeds": [1], "description": "", "write_up": None}
+    defaults = {"backend": "jax", "deterministic": True, "seeds": [1], "description": "", "write_up": None}
+    params["defaults"]["experiments"]["mean"] = defaults
     params["experiments"]["airline-mean"] = {"task": "mean", "dataset": "airline", "description": "the training mean"}
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     repro(project)
@@ -177,7 +180,7 @@ def run_failing(project: Path, *arguments: str) -> str:
 @pytest.mark.skipif(mirror_path() is None, reason="needs the data mirror")
 def test_a_forecast_on_tensorflow_and_a_classifier_on_jax_train_evaluate_and_serve(tmp_path: Path):
     """The other backend of each task than params.yaml's defaults (the test above runs those)."""
-    project = reduced_clone(tmp_path, experiments=["airline-stateful", "imdb-lstm"])
+    project = reduced_clone(tmp_path, experiments=["airline-stateful", "airline-stacked", "imdb-lstm"])  # stateful: drawn with stacked
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["defaults"]["experiments"]["forecast"]["backend"] = "tensorflow"
     params["defaults"]["experiments"]["classify"]["backend"] = "jax"

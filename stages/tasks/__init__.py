@@ -43,7 +43,9 @@ class Run:
 
 @runtime_checkable
 class Task(Protocol):
-    Experiment: type  # the params schema of its experiments (a pydantic dataclass)
+    Experiment: (
+        type  # its experiments' params schema (a pydantic dataclass): at least task, dataset, backend, deterministic, description, write_up
+    )
     DATASET_KINDS: tuple[str, ...]  # the dataset kinds it reads
     PRIMARY: Primary
     BASELINES: dict[str, str]  # metrics key -> short name, the classical figures beside the network's
