@@ -69,10 +69,12 @@ def exit_on_error(main: Callable[..., None]) -> Callable[..., None]:
 
 
 def stop(line: str, status: int) -> None:
-    print(line, file=sys.stderr)
     stage = os.environ.get("DVC_STAGE")
     if stage:
-        print(f"the last good outputs of {stage}: dvc checkout {stage}", file=sys.stderr)
+        line += f"\nthe last good outputs of {stage}: dvc checkout {stage}"
+    if status == 1:
+        sys.exit(line)  # printed by Python as it exits, and the message of the SystemExit
+    print(line, file=sys.stderr)
     sys.exit(status)
 
 

@@ -20,12 +20,17 @@ SCALING_FILE = "scaler.json"
 
 
 class ScalingFile(TypedDict):
-    """scaler.json, beside a prepared series and in a forecast's model folder."""
+    """scaler.json, beside a prepared series and in a forecast's model folder: the scaling ..."""
 
     minimum: float
     maximum: float
     log: bool
     difference: int
+
+
+class SeriesFile(ScalingFile):
+    """... and where the series splits, and its season."""
+
     train_size: int
     seasonal_period: int
 
@@ -192,7 +197,7 @@ def load_series(folder: Path, remedy: str) -> PreparedSeries:
     """A prepared series from `folder`: data/prepared/<dataset>, or the copy a model was trained on."""
     try:
         arrays = np.load(folder / SERIES_FILE)
-        meta = read_json(folder / SCALING_FILE, ScalingFile)
+        meta = read_json(folder / SCALING_FILE, SeriesFile)
     except FileNotFoundError:
         raise PipelineError(f"{folder}: no prepared series ({remedy})") from None
     except (OSError, ValueError) as error:
