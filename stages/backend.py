@@ -103,6 +103,13 @@ def has_gpu() -> bool:
     return any(device.platform == "gpu" for device in jax.devices())
 
 
+def length_step() -> int:
+    """What a batch of texts is right-padded to a multiple of: XLA compiles a step for every input
+    shape, so under JAX lengths are rounded up to 32 (a masking Embedding makes the padding
+    irrelevant); TensorFlow runs any shape as it comes."""
+    return 1 if name() == "tensorflow" else 32
+
+
 def feed(batches: Any) -> Any:
     """A keras.utils.PyDataset of batches whose length varies, as this backend's Keras reads it:
     itself on JAX; on TensorFlow, whose Keras fixes a PyDataset's shapes from its first two

@@ -106,7 +106,7 @@ class LengthBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         batch = self.batches[index]
-        return pad_batch([self.sequences[row] for row in batch]), self.targets[batch]
+        return pad_batch([self.sequences[row] for row in batch], backend.length_step()), self.targets[batch]
 
     def on_epoch_end(self) -> None:
         self.batches = length_batch_plan(self.lengths, self.batch_size, self.rng, self.chunk_batches)

@@ -126,20 +126,21 @@ def pad(sequences: list[list[int]], length: int, padding: str = "pre", truncatin
     return padded
 
 
-def pad_batch(sequences: list[list[int]]) -> np.ndarray:
-    """Right-pad to the longest sequence of the batch (at least one step, all-padding rows included)."""
-    length = max(1, max(len(sequence) for sequence in sequences))
+def pad_batch(sequences: list[list[int]], step: int = 1) -> np.ndarray:
+    """Right-pad to the longest sequence of the batch, rounded up to a multiple of `step` (at
+    least one step, all-padding rows included)."""
+    length = -(-max(1, max(len(sequence) for sequence in sequences)) // step) * step
     padded = np.zeros((len(sequences), length), dtype="int32")
     for row, sequence in enumerate(sequences):
         padded[row, : len(sequence)] = sequence
     return padded
 
 
-def predict_by_length(model: Any, sequences: list[list[int]], batch_size: int = 256) -> np.ndarray:
+def predict_by_length(model: Any, sequences: list[list[int]], batch_size: int = 256, step: int = 1) -> np.ndarray:
     """Model outputs in input order, computed over length-sorted, right-padded batches."""
     order = np.argsort([len(sequence) for sequence in sequences], kind="stable")
     outputs = [
-        np.asarray(model.predict_on_batch(pad_batch([sequences[row] for row in order[start : start + batch_size]])))
+        np.asarray(model.predict_on_batch(pad_batch([sequences[row] for row in order[start : start + batch_size]], step)))
         for start in range(0, len(order), batch_size)
     ]
     result = np.empty((len(sequences), outputs[0].shape[1]), dtype="float32")

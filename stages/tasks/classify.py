@@ -112,8 +112,10 @@ def compile_classifier(name: str, experiment: ClassifyExperiment, vocabulary_siz
 
 def class_probabilities(model: Any, experiment: ClassifyExperiment, sequences: list[list[int]]) -> np.ndarray:
     """(samples, classes) probabilities, also for a one-unit sigmoid output."""
+    from stages.backend import length_step
+
     if experiment.batching == "by_length":
-        outputs = predict_by_length(model, sequences)
+        outputs = predict_by_length(model, sequences, step=length_step())
     else:
         inputs = pad_to_length(sequences, experiment)
         outputs = model.predict(inputs, batch_size=256, verbose=0)
