@@ -3,6 +3,7 @@ CUDA, no TensorFlow and no package registry: the wheels it lacks are carried fro
 
     python benchmarks/device_run.py wheels               # here, online: the image's missing wheels into .wheels/
     python benchmarks/device_run.py check                # here: every carried wheel's requirements met, and the size
+    python benchmarks/device_run.py rehearse             # here: pip resolves them for Python 3.12 from .wheels alone
     python benchmarks/device_run.py run MIRROR --out DIR # there: install .wheels, run everything on JAX, record it
 
 `run` installs the carried wheels (skip with --no-install), sets every task's `backend:` to jax in
@@ -21,6 +22,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -47,7 +49,7 @@ def normal(name: str) -> str:
 
 
 def image_packages() -> set[str]:
-    return {normal(line) for line in IMAGE.read_text().split() if line and not line.startswith("#")}
+    return {normal(line.strip()) for line in IMAGE.read_text().splitlines() if line.strip() and not line.startswith("#")}
 
 
 def locked() -> dict[str, str]:
@@ -104,6 +106,38 @@ def check() -> None:
     print("device_run: every carried wheel's requirements are carried or in the image")
 
 
+def stand_in(name: str, version: str, folder: Path) -> None:
+    """An empty wheel named like one of the image's packages, so pip counts that package present."""
+    stem = f"{name.replace('-', '_')}-{version}"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    wheel = "Wheel-Version: 1.0\nGenerator: device_run\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    with zipfile.ZipFile(folder / f"{stem}-py3-none-any.whl", "w") as archive:
+        archive.writestr(f"{stem}.dist-info/METADATA", metadata)
+        archive.writestr(f"{stem}.dist-info/WHEEL", wheel)
+        archive.writestr(f"{stem}.dist-info/RECORD", "")
+
+
+def rehearse() -> None:
+    """What `pip install` on the image would do, asked here: pip resolves NEEDED for Python 3.12 from
+    the carried wheels alone (no index), the image's packages standing in as empty wheels at the
+    versions requirements.lock pins (the image's own may differ: said in the device notes)."""
+    versions = locked()
+    with tempfile.TemporaryDirectory() as scratch:
+        image, report = Path(scratch) / "image", Path(scratch) / "report.json"
+        image.mkdir()
+        for name in image_packages() - {normal(wheel.name.split("-")[0]) for wheel in WHEELS.glob("*.whl")}:
+            stand_in(name, versions.get(name, "1000"), image)
+        command = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--dry-run", "--ignore-installed"]
+        command += ["--no-index", "--find-links", str(WHEELS), "--find-links", str(image), *TARGET, *PLATFORMS]
+        command += ["--target", str(Path(scratch) / "target"), "--report", str(report), *NEEDED]
+        resolved = subprocess.run(command, capture_output=True, text=True)
+        if resolved.returncode:
+            sys.exit(f"device_run: pip cannot resolve {' '.join(NEEDED)} for Python 3.12: {resolved.stderr.strip().splitlines()[-1]}")
+        chosen = [item["download_info"]["url"] for item in json.loads(report.read_text())["install"]]
+    carried = sum(Path(scratch).name not in url for url in chosen)
+    print(f"device_run: pip resolves {len(chosen)} packages for Python 3.12: {carried} carried, {len(chosen) - carried} the image's")
+
+
 def install() -> None:
     names = sorted(normal(wheel.name.split("-")[0]) for wheel in WHEELS.glob("*.whl"))
     command = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--find-links", str(WHEELS), *names]
@@ -138,7 +172,7 @@ def run(mirror: Path, out: Path, no_install: bool, dry: bool) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("step", choices=["wheels", "check", "run"])
+    parser.add_argument("step", choices=["wheels", "check", "rehearse", "run"])
     parser.add_argument("mirror", type=Path, nargs="?", help="run: the data mirror (<dataset>/<file>), e.g. ../shared/data")
     parser.add_argument("--out", type=Path, default=Path("device-run"), help="run: where device_run.json is written ($OUT there)")
     parser.add_argument("--no-install", action="store_true", help="run: use the packages already installed")
@@ -149,6 +183,8 @@ def main(argv: list[str] | None = None) -> None:
         check()
     elif args.step == "check":
         check()
+    elif args.step == "rehearse":
+        rehearse()
     else:
         if args.mirror is None:
             parser.error("run needs the data mirror")

@@ -5,6 +5,9 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
+from benchmarks import device_run
 from tests.conftest import ROOT, mirror_path, reduced_clone, run
 
 
@@ -27,3 +30,16 @@ def test_the_image_list_names_what_the_device_notes_say_it_holds():
     image = (ROOT / "benchmarks" / "device_image.txt").read_text().split()
     assert {"jax", "numpy", "pandas", "scikit-learn", "scipy", "matplotlib", "pyyaml", "torch"} <= set(image)
     assert "tensorflow" not in image and "keras" not in image and "dvc" not in image
+
+
+def test_rehearse_resolves_from_the_carried_wheels_and_names_what_is_missing(tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(device_run, "WHEELS", tmp_path)
+    for name in device_run.NEEDED:
+        device_run.stand_in(name, "1.0", tmp_path)
+    device_run.rehearse()
+    needed = len(device_run.NEEDED)
+    assert capsys.readouterr().out.strip() == f"device_run: pip resolves {needed} packages for Python 3.12: {needed} carried, 0 the image's"
+    (tmp_path / "keras-1.0-py3-none-any.whl").unlink()
+    with pytest.raises(SystemExit, match=r"^device_run: pip cannot resolve keras dvc .* for Python 3\.12: .*keras"):
+        device_run.rehearse()

@@ -119,9 +119,13 @@ def predict(project: Path, *arguments: str) -> str:
 
 
 @pytest.mark.skipif(mirror_path() is None, reason="needs the data mirror")
-def test_a_gru_forecast_and_a_two_layer_text_lstm_are_params_entries(tmp_path: Path):
+def test_a_gru_forecast_and_a_two_layer_text_lstm_are_params_entries_on_the_other_backends(tmp_path: Path):
+    """Forecasts on TensorFlow and classifiers on JAX, the other backend of each task than
+    params.yaml's defaults (the new-task test below runs those)."""
     project = reduced_clone(tmp_path, experiments=["airline-window", "bbc-bilstm"])
     params = yaml.safe_load((project / "params.yaml").read_text())
+    params["defaults"]["experiments"]["forecast"]["backend"] = "tensorflow"
+    params["defaults"]["experiments"]["classify"]["backend"] = "jax"
     experiments = params["experiments"]
     experiments["airline-gru"] = experiments["airline-window"] | {"network": {"cell": "gru", "units": [6]}, "description": "a GRU"}
     two_layers = experiments["bbc-bilstm"]["network"] | {"units": [8, 8], "bidirectional": False}
@@ -137,10 +141,15 @@ def test_a_gru_forecast_and_a_two_layer_text_lstm_are_params_entries(tmp_path: P
 
     assert recurrent_layers("airline-gru") == [("GRU", 6), ("Dense", 1)]
     assert recurrent_layers("bbc-two-layer") == [("LSTM", 8), ("LSTM", 8), ("Dense", 5)]
+    for name, key in (("airline-gru", "test_rmse"), ("bbc-two-layer", "accuracy")):
+        settings = json.loads((project / "models" / name / "settings.json").read_text())
+        assert settings["experiment"]["backend"] == {"airline-gru": "tensorflow", "bbc-two-layer": "jax"}[name]
+        assert math.isfinite(json.loads((project / "metrics" / f"{name}.json").read_text())[key])
     forecast = predict(project, "airline-gru", "--steps", "2").splitlines()
     assert forecast[0].split() == ["time", "value"] and len(forecast) == 3
+    assert all(math.isfinite(float(line.split()[1])) for line in forecast[1:])
     label = json.loads(predict(project, "bbc-two-layer", "the bank raised interest rates"))
-    assert label["label"] in label["probabilities"]
+    assert label["label"] in label["probabilities"] and sum(label["probabilities"].values()) == pytest.approx(1, abs=1e-3)
     figures = {path.name for path in (project / "plots" / "figures").iterdir()}
     assert {"airline-gru-predictions.png", "airline-gru-learning.png", "bbc-two-layer-confusion.png"} <= figures
     results = (project / "RESULTS.md").read_text()
@@ -175,22 +184,3 @@ def run_failing(project: Path, *arguments: str) -> str:
     result = subprocess.run([sys.executable, "-m", "stages.predict", *arguments], cwd=project, capture_output=True, text=True)
     assert result.returncode != 0
     return result.stderr
-
-
-@pytest.mark.skipif(mirror_path() is None, reason="needs the data mirror")
-def test_a_forecast_on_tensorflow_and_a_classifier_on_jax_train_evaluate_and_serve(tmp_path: Path):
-    """The other backend of each task than params.yaml's defaults (the test above runs those)."""
-    project = reduced_clone(tmp_path, experiments=["airline-stateful", "airline-stacked", "imdb-lstm"])  # stateful: drawn with stacked
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    params["defaults"]["experiments"]["forecast"]["backend"] = "tensorflow"
-    params["defaults"]["experiments"]["classify"]["backend"] = "jax"
-    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    repro(project)
-    for name, key in (("airline-stateful", "test_rmse"), ("imdb-lstm", "accuracy")):
-        settings = json.loads((project / "models" / name / "settings.json").read_text())
-        assert settings["experiment"]["backend"] == {"airline-stateful": "tensorflow", "imdb-lstm": "jax"}[name]
-        assert math.isfinite(json.loads((project / "metrics" / f"{name}.json").read_text())[key])
-    forecast = predict(project, "airline-stateful", "--steps", "2").splitlines()
-    assert all(math.isfinite(float(line.split()[1])) for line in forecast[1:])
-    label = json.loads(predict(project, "imdb-lstm", "a wonderful film"))
-    assert sum(label["probabilities"].values()) == pytest.approx(1, abs=1e-3)
