@@ -6,7 +6,7 @@ side in one run.
     python benchmarks/epoch_speed.py --shape imdb --epochs 3 --seeds 1 2 3   # accuracy needs seeds
     python benchmarks/epoch_speed.py --compare pinning --epochs 2   # ours, oneDNN left free vs pinned
 
-`--compare pinning`: both ways are ours; "free" runs with PIN_ONEDNN=0 (oneDNN uses every
+`--compare pinning`: both ways are ours; "free" runs with PIN_ISA=0 (oneDNN uses every
 instruction set the CPU has), "pinned" as every stage runs (stages/backend.py).
 
 The write-ups' way: every text pre-padded to max_length (`batching: padded`, Keras's
@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHAPES = {"imdb": "imdb-lstm", "rotten": "rotten-lstm"}
 WAYS = {"write-up": {"batching": "padded", "padding": "pre", "clipnorm": 0.0}, "ours": {"batching": "by_length", "padding": "post"}}
-PINNING = {"free": {"PIN_ONEDNN": "0"}, "pinned": {}}  # environment of each way; params as "ours"
+PINNING = {"free": {"PIN_ISA": "0"}, "pinned": {}}  # environment of each way; params as "ours"
 
 
 def measure(shape: str, way: str, epochs: int, limit: int | None, seed: int) -> dict:
@@ -43,8 +43,9 @@ def measure(shape: str, way: str, epochs: int, limit: int | None, seed: int) -> 
     import keras
     import numpy as np
 
-    from stages import classify, models
+    from stages.fitting import seed_everything
     from stages.params import load_params
+    from stages.tasks import classify
     from stages.text import Vocabulary, tokenize_all
 
     name = SHAPES[shape]
@@ -56,7 +57,7 @@ def measure(shape: str, way: str, epochs: int, limit: int | None, seed: int) -> 
     vocabulary = Vocabulary.build(tokenize_all(train_rows.text, experiment.encoding), experiment.encoding.vocab_size)
     train_sequences = classify.encode(train_rows.text, experiment, vocabulary)
     validation_sequences = classify.encode(validation_rows.text, experiment, vocabulary)
-    models.seed_everything(seed)
+    seed_everything(seed)
     model = classify.compile_classifier(name, experiment, vocabulary.size, len(classes))
     epoch_times = []
 

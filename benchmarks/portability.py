@@ -7,7 +7,7 @@ row should give the same figure.
 
 The settings are the CPU's own (every instruction set, 2 threads), one thread, an AVX2-only CPU
 (`ONEDNN_MAX_CPU_ISA=AVX2`) and oneDNN's operations off (`TF_ENABLE_ONEDNN_OPTS=0`, TensorFlow's
-default on some platforms), alone and combined. `--free` adds each row with `PIN_ONEDNN=0`.
+default on some platforms), alone and combined. `--free` adds each row with `PIN_ISA=0`.
 Needs the experiment's prepared data (`dvc repro preprocess@<dataset>`); runs in a scratch
 folder, so the checkout's models and metrics are left alone.
 """
@@ -24,6 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from stages.params import load_params
+from stages.tasks import task
+
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = {
     "defaults (every instruction set, 2 threads)": {},
@@ -34,8 +37,7 @@ SETTINGS = {
     "TF_ENABLE_ONEDNN_OPTS=0, 1 thread": {"TF_ENABLE_ONEDNN_OPTS": "0", "TF_NUM_INTRAOP_THREADS": "1"},
     "TF_ENABLE_ONEDNN_OPTS=0, ONEDNN_MAX_CPU_ISA=AVX2": {"TF_ENABLE_ONEDNN_OPTS": "0", "ONEDNN_MAX_CPU_ISA": "AVX2"},
 }
-KNOBS = {"PIN_ONEDNN", "ONEDNN_MAX_CPU_ISA", "TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTRAOP_THREADS"}
-METRIC = {"forecast": "test_rmse", "classify": "accuracy", "generate": "perplexity"}
+KNOBS = {"PIN_ISA", "ONEDNN_MAX_CPU_ISA", "TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTRAOP_THREADS"}
 
 
 def run(experiment: str, environment: dict, folder: Path) -> tuple[float, float]:
@@ -50,14 +52,13 @@ def run(experiment: str, environment: dict, folder: Path) -> tuple[float, float]
         if result.returncode:
             sys.exit(f"error: {stage}@{experiment} failed:\n{result.stderr[-2000:]}")
     metrics = json.loads((folder / "metrics" / f"{experiment}.json").read_text())
-    task = next(key for key, name in METRIC.items() if name in metrics)
-    return metrics[METRIC[task]], time.perf_counter() - start
+    return metrics[task(load_params(folder / "params.yaml").experiment(experiment).task).PRIMARY.key], time.perf_counter() - start
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--experiment", default="alice-simplernn")
-    parser.add_argument("--free", action="store_true", help="also run every setting with PIN_ONEDNN=0")
+    parser.add_argument("--free", action="store_true", help="also run every setting with PIN_ISA=0")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
@@ -67,7 +68,7 @@ def main() -> None:
         rows = []
         for pin in ["pinned", "free"] if args.free else ["pinned"]:
             for label, setting in SETTINGS.items():
-                value, seconds = run(args.experiment, setting | ({"PIN_ONEDNN": "0"} if pin == "free" else {}), folder)
+                value, seconds = run(args.experiment, setting | ({"PIN_ISA": "0"} if pin == "free" else {}), folder)
                 rows.append({"pin": pin, "setting": label, "value": value, "seconds": round(seconds, 1)})
                 print(json.dumps(rows[-1]), flush=True)
     print(f"\n| {args.experiment} | pin | figure | seconds |\n|---|---|---|---|")

@@ -24,10 +24,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.metrics import root_mean_squared_error
 from sklearn.preprocessing import MinMaxScaler
 
-from stages import classify, generate
 from stages.backend import keras
 from stages.params import load_params
 from stages.series import load_prepared_series
+from stages.tasks import classify, generate
 from stages.text import Vocabulary, tokenize_all
 
 

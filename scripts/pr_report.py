@@ -47,13 +47,15 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python scripts/pr_report.py`: the task registry
+from stages.tasks import task, task_names
+
 PROFILE = Path(".ci/reduced.yaml")
 DURATIONS = Path("benchmarks/stage_durations.json")
 KEPT_SIDES = Path(".dvc") / "tmp" / "pr-sides"  # per revision, reduction and experiments: metrics/, plots/figures/, reports/
 KEPT_OUTPUTS = (Path("metrics"), Path("plots") / "figures", Path("reports"))
 MOST_FIGURES = 6  # changed figures shown as images; the others are listed by name
 UNTIMED_STAGE_S = 60.0  # a stage the last full run did not time (a new experiment, a renamed stage)
-PRIMARY = {"forecast": ("test_rmse", "lower"), "classify": ("accuracy", "higher"), "generate": ("perplexity", "lower")}
 LEVEL = 0.05  # Welch's t-test: a difference is called only below this p-value
 
 
@@ -231,9 +233,10 @@ def experiment_rows(names: list[str], sides: dict[str, Path], params: dict, how:
     at_base = (yaml.safe_load((sides["base"] / "params.yaml").read_text()) or {}).get("experiments", {})
     for name in names:
         entry = params.get("experiments", {}).get(name, {})
-        metric, direction = PRIMARY.get(entry.get("task"), (None, None))
-        if metric is None:
+        if entry.get("task") not in task_names():
             continue
+        primary = task(entry["task"]).PRIMARY
+        metric, direction = primary.key, "lower" if primary.lower_is_better else "higher"
         base, head = (seed_figures(sides[side], name, metric) for side in ("base", "head"))
         cells = {}
         for side, values in (("base", base), ("head", head)):

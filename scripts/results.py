@@ -14,25 +14,11 @@ import json
 import sys
 from pathlib import Path
 
-from stages.metrics import mean_and_spread
 from stages.params import load_params
+from stages.tasks import task
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_FILE = ROOT / "RESULTS.md"
-
-COLUMNS = {
-    "forecast": ["test RMSE", "naive", "seasonal naive"],
-    "classify": ["test accuracy", "served ensemble", "macro-F1", "validation", "majority", "TF-IDF + LR"],
-    "generate": [
-        "perplexity",
-        "next-word accuracy",
-        "n-gram perplexity",
-        "n-gram next-word accuracy",
-        "beats the n-gram",
-        "LSTM + n-gram perplexity (LSTM weight)",
-        "held-out words not in vocabulary",
-    ],
-}
 
 INTRO = """# Results
 
@@ -50,55 +36,28 @@ where it beat the LSTM there.
 """
 
 
-def cells(task: str, metrics: dict) -> list[str]:
-    if task == "forecast":
-        return [mean_and_spread(metrics, "test_rmse", 2), f"{metrics['naive_test_rmse']:.2f}", f"{metrics['seasonal_naive_test_rmse']:.2f}"]
-    if task == "classify":
-        validation = mean_and_spread(metrics, "val_accuracy", 4) if "val_accuracy" in metrics else "-"
-        return [
-            mean_and_spread(metrics, "accuracy", 4),
-            f"{metrics['ensemble_accuracy']:.4f}",
-            f"{metrics['macro_f1']:.4f}",
-            validation,
-            f"{metrics['majority_accuracy']:.4f}",
-            f"{metrics['tfidf_logreg_accuracy']:.4f}",
-        ]
-    return [
-        mean_and_spread(metrics, "perplexity", 1),
-        mean_and_spread(metrics, "next_word_accuracy", 4),
-        f"{metrics['ngram_perplexity']:.1f} (order {metrics['ngram_order']})",
-        f"{metrics['ngram_next_word_accuracy']:.4f}",
-        "yes" if metrics["perplexity"] < metrics["ngram_perplexity"] else "**no**",
-        f"{mean_and_spread(metrics, 'interpolated_perplexity', 1)} ({mean_and_spread(metrics, 'interpolation_weight', 2)})",
-        f"{metrics['validation_oov_rate']:.4f}",
-    ]
-
-
-def best_line(task: str, rows: dict[str, dict]) -> str:
+def best_line(task_name: str, rows: dict[str, dict]) -> str:
     """One line above a table: its best network (mean over seeds) against the best classical
-    baseline on the same held-out data (the baselines of that experiment's own targets). A
-    classifier is picked by its validation accuracy where every row has one, so the test split
-    picks nothing; elsewhere the line names the lowest held-out figure of the table, as such."""
-    if task == "classify":
-        by_validation = all("val_accuracy" in metrics for metrics in rows.values())
-        name = max(rows, key=lambda name: rows[name]["val_accuracy" if by_validation else "accuracy"])
-        baselines = {"TF-IDF + LR": rows[name]["tfidf_logreg_accuracy"], "majority": rows[name]["majority_accuracy"]}
-        figure, lower_wins = rows[name]["accuracy"], False
-        ensemble = f"served ensemble {rows[name]['ensemble_accuracy']:.4g}"
-        how = f"chosen by validation accuracy; {ensemble}" if by_validation else f"the highest here; {ensemble}"
-        unit = "test accuracy"
-    else:
-        key, unit = ("test_rmse", "test RMSE") if task == "forecast" else ("perplexity", "held-out perplexity")
-        name = min(rows, key=lambda name: rows[name][key])
-        if task == "forecast":
-            baselines = {"naive": rows[name]["naive_test_rmse"], "seasonal naive": rows[name]["seasonal_naive_test_rmse"]}
-        else:
-            baselines = {"n-gram": rows[name]["ngram_perplexity"]}
-        figure, lower_wins, how = rows[name][key], True, "the lowest here"
-    baseline = (min if lower_wins else max)(baselines, key=baselines.get)
-    wins = figure < baselines[baseline] if lower_wins else figure > baselines[baseline]
+    baseline on the same held-out data (the baselines of that experiment's own targets). Where
+    the task names a validation figure (`CHOSEN_BY`) and every row has it, the network is picked
+    by it, so the test split picks nothing; elsewhere the line names the best held-out figure of
+    the table, as such."""
+    kind = task(task_name)
+    key, lower = kind.PRIMARY.key, kind.PRIMARY.lower_is_better
+    chosen_by, chosen_label = getattr(kind, "CHOSEN_BY", (None, None))
+    by_validation = chosen_by is not None and all(chosen_by in metrics for metrics in rows.values())
+    pick = max if (by_validation or not lower) else min
+    name = pick(rows, key=lambda name: rows[name][chosen_by if by_validation else key])
+    how = f"chosen by {chosen_label}" if by_validation else ("the lowest here" if lower else "the highest here")
+    if f"ensemble_{key}" in rows[name]:
+        how += f"; served ensemble {rows[name][f'ensemble_{key}']:.4g}"
+    baselines = {label: rows[name][baseline] for baseline, label in kind.BASELINES.items()}
+    baseline = (min if lower else max)(baselines, key=baselines.get)
+    figure = rows[name][key]
+    wins = figure < baselines[baseline] if lower else figure > baselines[baseline]
     outcome = "the network wins" if wins else "**the baseline wins**"
-    return f"Best network vs best baseline, {unit}: `{name}` {figure:.4g} ({how}) vs {baseline} {baselines[baseline]:.4g}: {outcome}.\n"
+    versus = f"{baseline} {baselines[baseline]:.4g}: {outcome}"
+    return f"Best network vs best baseline, {kind.PRIMARY.label}: `{name}` {figure:.4g} ({how}) vs {versus}.\n"
 
 
 def results_markdown(root: Path = ROOT) -> str:
@@ -112,11 +71,11 @@ def results_markdown(root: Path = ROOT) -> str:
             continue
         metrics = json.loads(path.read_text(encoding="utf-8"))
         first_file = params.dataset(experiment.dataset).files[0].name
-        header = ["experiment", "what", "seeds", "write-up", *COLUMNS[experiment.task]]
+        header = ["experiment", "what", "seeds", "write-up", *task(experiment.task).RESULTS_COLUMNS]
         title = titles.setdefault((first_file, experiment.task), f"{experiment.dataset}: `{first_file}`, {experiment.task}")
         table = tables.setdefault(title, ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)])
         write_up = experiment.write_up or "-"
-        row = [f"`{name}`", experiment.description or "", str(metrics["seeds"]), write_up, *cells(experiment.task, metrics)]
+        row = [f"`{name}`", experiment.description or "", str(metrics["seeds"]), write_up, *task(experiment.task).result_cells(metrics)]
         table.append("| " + " | ".join(row) + " |")
         scored.setdefault(title, (experiment.task, {}))[1][name] = metrics
     sections = [INTRO] + [f"## {title}\n\n{best_line(*scored[title])}\n" + "\n".join(rows) + "\n" for title, rows in tables.items()]

@@ -18,9 +18,10 @@ import numpy as np
 import yaml
 from sklearn.metrics import root_mean_squared_error
 
-from stages import models
-from stages.params import PARAMS_FILE, ForecastExperiment, parse_params
+from stages.fitting import seed_everything
+from stages.params import PARAMS_FILE, parse_params
 from stages.series import MinMaxScaler, Transform, load_prepared_series, make_windows, model_inputs
+from stages.tasks.forecast import ForecastExperiment, build
 
 VALIDATION_MONTHS = 12
 SEEDS = [1, 2, 3]
@@ -35,8 +36,8 @@ def validation_rmse(values: np.ndarray, transform: Transform, experiment: Foreca
     scaled = scaler.transform(modelled)
     fit_part = make_windows(scaled, 0, fit_end, experiment.look_back, history=True)
     validation = make_windows(scaled, fit_end, len(values), experiment.look_back, history=True)
-    models.seed_everything(seed)
-    model = models.build_forecaster(experiment, steps_per_execution=len(fit_part.targets))
+    seed_everything(seed)
+    model = build(experiment, steps_per_execution=len(fit_part.targets))
     model.fit(model_inputs(fit_part.inputs, experiment.framing), fit_part.targets, epochs=experiment.epochs, batch_size=1, verbose=0)
     predicted = model.predict(model_inputs(validation.inputs, experiment.framing), verbose=0).ravel()
     forecast = transform.inverse(scaler.inverse(predicted), values, validation.target_index)

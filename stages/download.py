@@ -21,8 +21,9 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from stages.datasets import Fallback, SourceFile
 from stages.io import RAW_DIR, PipelineError, exit_on_error, replace_directory
-from stages.params import Fallback, SourceFile, load_params
+from stages.params import load_params
 
 CHUNK = 1 << 20
 

@@ -1,13 +1,15 @@
 """Stage evaluate@<experiment>: score every seed's model, and the seed ensemble that predict
-serves, on held-out data. The work is done by the task's module (stages/<task>.py); what it
-writes is described in stages/metrics.py."""
+serves, on held-out data. The work is done by the task's module (stages/tasks/<task>.py); what
+it writes is described in stages/metrics.py."""
 
 from __future__ import annotations
 
 import argparse
 
+from stages import backend
 from stages.io import MODELS_DIR, exit_on_error
 from stages.params import load_params, load_trained
+from stages.tasks import task
 
 
 @exit_on_error
@@ -17,9 +19,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     load_params(only=args.experiment).experiment(args.experiment)  # a known experiment, its entry checked
     experiment, _ = load_trained(MODELS_DIR / args.experiment, args.experiment)  # what it was trained with
-    from stages.tasks import task_module  # TensorFlow loads here, after the arguments and params are checked
-
-    summary = task_module(experiment.task).evaluate(args.experiment, experiment)
+    backend.use(experiment.backend, experiment.deterministic)
+    summary = task(experiment.task).evaluate(args.experiment, experiment)
     print(f"evaluate@{args.experiment}: {summary}")
 
 

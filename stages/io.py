@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+from pydantic import TypeAdapter, ValidationError
 
 RAW_DIR = Path("data/raw")
 PREPARED_DIR = Path("data/prepared")
 MODELS_DIR = Path("models")
 METRICS_DIR = Path("metrics")
 PLOTS_DIR = Path("plots")
+LIVE_DIR = Path("dvclive")
 
 T = TypeVar("T")
 
@@ -32,8 +34,10 @@ class PipelineError(Exception):
 
 def exit_on_error(main: Callable[..., None]) -> Callable[..., None]:
     """The one error boundary of every stage: a known fault becomes `error: ...` on stderr and a
-    non-zero exit, never a traceback (Ctrl-C: `interrupted`, 130). With LSTM_DEBUG=1 nothing is
-    caught, so a developer sees the traceback."""
+    non-zero exit, never a traceback (Ctrl-C: `interrupted`, 130; SIGTERM: `terminated`, 143).
+    Under `dvc repro`, which removed the stage's outputs before running it, a second line names
+    the command that brings the last good ones back. With LSTM_DEBUG=1 nothing is caught, so a
+    developer sees the traceback."""
 
     @functools.wraps(main)
     def wrapper(*args: Any, **kwargs: Any) -> None:
@@ -45,27 +49,38 @@ def exit_on_error(main: Callable[..., None]) -> Callable[..., None]:
             interrupted.append(signum)
             signal.default_int_handler(signum, frame)
 
-        previous = signal.signal(signal.SIGINT, on_interrupt)
+        previous = {signum: signal.signal(signum, on_interrupt) for signum in (signal.SIGINT, signal.SIGTERM)}
         try:
             main(*args, **kwargs)
         except KeyboardInterrupt:  # raised through replace_directory's finally, so staging is gone
-            stop_interrupted()
+            stop_interrupted(interrupted)
         except Exception as error:
             if interrupted:  # Ctrl-C inside TensorFlow's C code can surface as another exception (a SystemError)
-                stop_interrupted()
+                stop_interrupted(interrupted)
             line = error_line(error)
             if line is None:
                 raise
-            sys.exit(f"error: {line}")
+            stop(f"error: {line}", 1)
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
     return wrapper
 
 
-def stop_interrupted() -> None:
-    print("interrupted", file=sys.stderr)
-    sys.exit(130)
+def stop(line: str, status: int) -> None:
+    stage = os.environ.get("DVC_STAGE")
+    if stage:
+        line += f"\nthe last good outputs of {stage}: dvc checkout {stage}"
+    if status == 1:
+        sys.exit(line)  # printed by Python as it exits, and the message of the SystemExit
+    print(line, file=sys.stderr)
+    sys.exit(status)
+
+
+def stop_interrupted(signals: list[int]) -> None:
+    terminated = signal.SIGTERM in signals
+    stop("terminated" if terminated else "interrupted", 143 if terminated else 130)
 
 
 def error_line(error: BaseException) -> str | None:
@@ -77,7 +92,10 @@ def error_line(error: BaseException) -> str | None:
         return f"{where}{error.strerror or _first_line(error)}"
     if isinstance(error, json.JSONDecodeError):
         return f"not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
-    if any(cls.__name__ == "ResourceExhaustedError" and cls.__module__.startswith("tensorflow") for cls in type(error).__mro__):
+    tensorflow_oom = any(
+        cls.__name__ == "ResourceExhaustedError" and cls.__module__.startswith("tensorflow") for cls in type(error).__mro__
+    )
+    if tensorflow_oom or str(error).startswith("RESOURCE_EXHAUSTED"):  # XLA's (JAX's) out of memory
         return f"out of memory: {_first_line(error)}; lower units, embedding_dim, max_length, vocab_size or batch_size"
     return None
 
@@ -151,14 +169,33 @@ def write_json(path: str | Path, data: Any) -> None:
     write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
-def read_json(path: str | Path) -> Any:
-    """A JSON file; a broken one (a cut-off write, a bad merge) is named with where it breaks."""
+def read_json(path: str | Path, shape: Any = None) -> Any:
+    """A JSON file; a broken one (a cut-off write, a bad merge), or one not of `shape` (a type
+    pydantic checks: a model folder's scaler, vocabulary, labels), is named with what is wrong
+    and the command that restores it."""
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
-        raise PipelineError(
-            f"{path}: not valid JSON ({error.msg} at line {error.lineno} column {error.colno}); run: dvc checkout, or dvc repro"
-        ) from None
+        where = f"at line {error.lineno} column {error.colno}"
+        raise PipelineError(f"{path}: not valid JSON ({error.msg} {where}); {restore_command(Path(path))}") from None
+    if shape is None:
+        return data
+    try:
+        return TypeAdapter(shape).validate_python(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise PipelineError(f"{path}: {field + ': ' if field else ''}{first['msg'].lower()}; {restore_command(Path(path))}") from None
+
+
+def restore_command(path: Path) -> str:
+    """The command that brings back a file of a model folder or a prepared dataset."""
+    parts = path.parts
+    if len(parts) > 2 and parts[0] == MODELS_DIR.name:
+        return f"run: dvc checkout {MODELS_DIR / parts[1]} or dvc repro train@{parts[1]}"
+    if len(parts) > 3 and Path(*parts[:2]) == PREPARED_DIR:
+        return f"run: dvc checkout {PREPARED_DIR / parts[2]} or dvc repro preprocess@{parts[2]}"
+    return "run: dvc checkout, or dvc repro"
 
 
 def write_npz(path: str | Path, **arrays: np.ndarray) -> None:

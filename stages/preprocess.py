@@ -8,6 +8,9 @@ data/prepared/<dataset>/ for the experiments to encode.
   writes texts.csv (split, label index, text) and labels.json.
 - corpus: header/footer stripped, the last documents held out; writes corpus.json.
 Per-experiment encoding (stopwords, vocabulary, padding) happens in train, from train data only.
+
+Over 350 lines: one stage script for the four dataset kinds, each reader short and sharing the
+table reading and the checks of rows, labels and splits with the others.
 """
 
 from __future__ import annotations
@@ -23,9 +26,15 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 
+from stages.datasets import CorpusDataset, Dataset, SeriesDataset, TextDataset, TextFoldersDataset
 from stages.io import PREPARED_DIR, RAW_DIR, PipelineError, exit_on_error, replace_directory, write_atomic, write_json, write_npz
-from stages.params import CorpusDataset, Dataset, SeriesDataset, TextDataset, TextFoldersDataset, load_params
+from stages.params import load_params
 from stages.series import SCALING_FILE, MinMaxScaler, Transform, train_size
+
+# One text (a CSV value, an archived file) may be at most this long: far above any review or
+# article, far below what would exhaust memory when a corrupt archive claims a huge member.
+MAX_FIELD = 16 * 2**20
+MAX_MEMBER = 16 * 2**20
 
 
 def read_table(path: Path, delimiter: str, header: bool, quoting: str = "minimal", rows_span_lines: str = "error") -> pd.DataFrame:
@@ -60,12 +69,16 @@ def read_table(path: Path, delimiter: str, header: bool, quoting: str = "minimal
 def check_rows(path: Path, text: str, delimiter: str, quoting: str, rows_span_lines: str) -> None:
     if rows_span_lines == "allow":
         return
+    csv.field_size_limit(MAX_FIELD)  # the csv module's own limit is 128 KiB; pandas reads any
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, quoting=csv.QUOTE_NONE if quoting == "none" else csv.QUOTE_MINIMAL)
     line, spanning = 0, []
-    for row in reader:
-        if row and reader.line_num - line > 1:
-            spanning.append((line + 1, reader.line_num - line))
-        line = reader.line_num
+    try:
+        for row in reader:
+            if row and reader.line_num - line > 1:
+                spanning.append((line + 1, reader.line_num - line))
+            line = reader.line_num
+    except csv.Error:
+        raise PipelineError(f"{path}: line {line + 1}: a value longer than {MAX_FIELD:,} characters, the bound on one text") from None
     if spanning:
         first, lines = spanning[0]
         message = (
@@ -328,7 +341,9 @@ def read_text_folders(path: Path, dataset: TextFoldersDataset) -> list[tuple[str
                     raise PipelineError(f"{path}: unsafe member {member.name!r} refused")
                 folder, _, file_name = member.name.rpartition("/")
                 if member.isfile() and folder in folders and file_name.endswith(".txt"):
-                    members.append((folder, file_name, tar.extractfile(member).read()))
+                    if member.size > MAX_MEMBER:
+                        raise PipelineError(f"{path}: {member.name}: {member.size:,} bytes, over the bound of {MAX_MEMBER:,} on one text")
+                    members.append((folder, file_name, tar.extractfile(member).read(MAX_MEMBER)))
     except (tarfile.TarError, EOFError, OSError) as error:
         raise PipelineError(f"{path}: cannot read the archive ({error})") from None
     found = {folder for folder, _, _ in members}

@@ -12,10 +12,33 @@ from typing import Literal
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from typing_extensions import TypedDict
 
 from stages.io import PREPARED_DIR, PipelineError, read_json
 
 SCALING_FILE = "scaler.json"
+
+
+class ScalingFile(TypedDict):
+    """scaler.json, beside a prepared series and in a forecast's model folder: the scaling ..."""
+
+    minimum: float
+    maximum: float
+    log: bool
+    difference: int
+
+
+class SeriesFile(ScalingFile):
+    """... and where the series splits, and its season."""
+
+    train_size: int
+    seasonal_period: int
+
+
+class TrainedScalingFile(ScalingFile):
+    training_windows: int  # the run length a stateful model's state was carried through
+
+
 SERIES_FILE = "series.npz"
 
 
@@ -78,10 +101,14 @@ def make_windows(series: np.ndarray, start: int, stop: int, look_back: int, hist
     return Windows(inputs[defined], values[targets[defined]], targets[defined])
 
 
+def steps_and_features(look_back: int, framing: Literal["features", "timesteps"]) -> tuple[int, int]:
+    """What a recurrent layer reads of a window: one step of look_back features, or look_back steps of one feature."""
+    return (look_back, 1) if framing == "timesteps" else (1, look_back)
+
+
 def model_inputs(inputs: np.ndarray, framing: Literal["features", "timesteps"]) -> np.ndarray:
-    """Shape windows for an LSTM: one step of look_back features, or look_back steps of one feature."""
-    steps, features = (inputs.shape[1], 1) if framing == "timesteps" else (1, inputs.shape[1])
-    return inputs.reshape(len(inputs), steps, features).astype("float32")
+    """Windows shaped (samples, steps, features) for the network."""
+    return inputs.reshape(len(inputs), *steps_and_features(inputs.shape[1], framing)).astype("float32")
 
 
 def naive_forecast(values: np.ndarray, target_index: np.ndarray) -> np.ndarray:
@@ -144,7 +171,7 @@ class Scaling:
 
 
 def read_scaling(path: Path) -> Scaling:
-    meta = read_json(path)
+    meta = read_json(path, ScalingFile)
     return Scaling(MinMaxScaler(meta["minimum"], meta["maximum"]), Transform(meta["log"], meta["difference"]))
 
 
@@ -170,7 +197,7 @@ def load_series(folder: Path, remedy: str) -> PreparedSeries:
     """A prepared series from `folder`: data/prepared/<dataset>, or the copy a model was trained on."""
     try:
         arrays = np.load(folder / SERIES_FILE)
-        meta = read_json(folder / SCALING_FILE)
+        meta = read_json(folder / SCALING_FILE, SeriesFile)
     except FileNotFoundError:
         raise PipelineError(f"{folder}: no prepared series ({remedy})") from None
     except (OSError, ValueError) as error:

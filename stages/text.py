@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from typing_extensions import TypedDict
 
 from stages.io import RAW_DIR, PipelineError, read_json, write_json
-from stages.params import TextEncoding
+from stages.schema import TextEncoding
 
 PADDING, OOV = 0, 1
 NLTK_DATA_DIR = RAW_DIR / "nltk_data"
@@ -59,6 +60,10 @@ def tokenize_all(texts: Iterable[str], encoding: TextEncoding) -> list[list[str]
     return [tokenize(normalise(text, encoding.lowercase, encoding.strip_punctuation), stopwords) for text in texts]
 
 
+class VocabularyFile(TypedDict):
+    words: list[str]
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """words[i] has index i + 2; anything else encodes as OOV."""
@@ -74,7 +79,7 @@ class Vocabulary:
 
     @classmethod
     def load(cls, path: str | Path) -> Vocabulary:
-        return cls(read_json(path)["words"])
+        return cls(read_json(path, VocabularyFile)["words"])
 
     def save(self, path: str | Path) -> None:
         write_json(path, {"padding": PADDING, "oov": OOV, "first_word_index": 2, "words": self.words})
@@ -92,50 +97,50 @@ class Vocabulary:
         return [self.index.get(word, OOV) for word in tokens]
 
 
-def length_batches(sequences: list[list[int]], targets: np.ndarray, batch_size: int, seed: int, chunk_batches: int = 32) -> Any:
-    """Training batches of similar length, each right-padded only to its own longest sequence.
-
-    Each epoch shuffles with a seeded generator, sorts within chunks of `chunk_batches` batches
-    (so batches stay varied) and shuffles the batch order: far fewer padded steps than padding
-    everything to one length, and with a masking Embedding the same function of the data.
-    """
-    from stages.backend import tf  # here, so reading text needs no TensorFlow
-
-    lengths = np.array([len(sequence) for sequence in sequences])
-    rng = np.random.default_rng(seed)
-
-    def epoch():
-        order = rng.permutation(len(sequences))
-        chunk = batch_size * chunk_batches
-        batches = []
-        for start in range(0, len(order), chunk):
-            part = order[start : start + chunk]
-            part = part[np.argsort(lengths[part], kind="stable")]
-            batches += [part[index : index + batch_size] for index in range(0, len(part), batch_size)]
-        for batch in (batches[index] for index in rng.permutation(len(batches))):
-            yield pad_batch([sequences[row] for row in batch]), targets[batch]
-
-    signature = (tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None, *targets.shape[1:]), tf.as_dtype(targets.dtype)))
+def length_batch_plan(lengths: np.ndarray, batch_size: int, rng: np.random.Generator, chunk_batches: int = 32) -> list[np.ndarray]:
+    """One epoch's batches (row indices) of similar length: shuffled with `rng`, sorted within
+    chunks of `chunk_batches` batches (so batches stay varied), the batch order shuffled again.
+    Right-padded only to their own longest sequence, with a masking Embedding they are the same
+    function of the data as padding everything to one length, with far fewer padded steps."""
+    order = rng.permutation(len(lengths))
     chunk = batch_size * chunk_batches
-    count = sum(-(-min(chunk, len(sequences) - start) // batch_size) for start in range(0, len(sequences), chunk))
-    dataset = tf.data.Dataset.from_generator(epoch, output_signature=signature)
-    return dataset.apply(tf.data.experimental.assert_cardinality(count)).prefetch(tf.data.AUTOTUNE)
+    batches = []
+    for start in range(0, len(order), chunk):
+        part = order[start : start + chunk]
+        part = part[np.argsort(lengths[part], kind="stable")]
+        batches += [part[index : index + batch_size] for index in range(0, len(part), batch_size)]
+    return [batches[index] for index in rng.permutation(len(batches))]
 
 
-def pad_batch(sequences: list[list[int]]) -> np.ndarray:
-    """Right-pad to the longest sequence of the batch (at least one step, all-padding rows included)."""
-    length = max(1, max(len(sequence) for sequence in sequences))
+def pad(sequences: list[list[int]], length: int, padding: str = "pre", truncating: str = "pre") -> np.ndarray:
+    """Every sequence cut to `length` (keeping its end with "pre") and padded with 0 on the
+    `padding` side: Keras's pad_sequences, without Keras."""
+    padded = np.zeros((len(sequences), length), dtype="int32")
+    for row, sequence in enumerate(sequences):
+        kept = list(sequence[-length:] if truncating == "pre" else sequence[:length]) if length else []
+        if kept:
+            if padding == "pre":
+                padded[row, length - len(kept) :] = kept
+            else:
+                padded[row, : len(kept)] = kept
+    return padded
+
+
+def pad_batch(sequences: list[list[int]], step: int = 1) -> np.ndarray:
+    """Right-pad to the longest sequence of the batch, rounded up to a multiple of `step` (at
+    least one step, all-padding rows included)."""
+    length = -(-max(1, max(len(sequence) for sequence in sequences)) // step) * step
     padded = np.zeros((len(sequences), length), dtype="int32")
     for row, sequence in enumerate(sequences):
         padded[row, : len(sequence)] = sequence
     return padded
 
 
-def predict_by_length(model: Any, sequences: list[list[int]], batch_size: int = 256) -> np.ndarray:
+def predict_by_length(model: Any, sequences: list[list[int]], batch_size: int = 256, step: int = 1) -> np.ndarray:
     """Model outputs in input order, computed over length-sorted, right-padded batches."""
     order = np.argsort([len(sequence) for sequence in sequences], kind="stable")
     outputs = [
-        np.asarray(model.predict_on_batch(pad_batch([sequences[row] for row in order[start : start + batch_size]])))
+        np.asarray(model.predict_on_batch(pad_batch([sequences[row] for row in order[start : start + batch_size]], step)))
         for start in range(0, len(order), batch_size)
     ]
     result = np.empty((len(sequences), outputs[0].shape[1]), dtype="float32")

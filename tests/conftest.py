@@ -198,7 +198,9 @@ def with_defaults(section: str, kind: str, **entry: Any) -> Any:
     """A dataset (`section` "datasets", `kind` its kind) or an experiment ("experiments", its task)
     built from `entry` over params.yaml's defaults, as stages.params builds every entry; values may
     be dataclasses (a SourceFile) or mappings (an experiment's `encoding`)."""
-    from stages.params import DATASET_KINDS, EXPERIMENT_TASKS, build
+    from stages.datasets import DATASET_KINDS
+    from stages.params import build
+    from stages.tasks import task
 
     def plain(value: Any) -> Any:
         if dataclasses.is_dataclass(value):
@@ -206,6 +208,6 @@ def with_defaults(section: str, kind: str, **entry: Any) -> Any:
         return [plain(item) for item in value] if isinstance(value, list) else value
 
     defaults = yaml.safe_load((ROOT / "params.yaml").read_text())["defaults"][section][kind]
-    selector, cls = ("kind", DATASET_KINDS[kind]) if section == "datasets" else ("task", EXPERIMENT_TASKS[kind])
+    selector, cls = ("kind", DATASET_KINDS[kind]) if section == "datasets" else ("task", task(kind).Experiment)
     data = {selector: kind} | {key: plain(value) for key, value in entry.items()}
     return build(cls, data, f"{section}.toy", defaults, f"defaults.{section}.{kind}")

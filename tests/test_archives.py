@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from stages import download
+from stages.datasets import Alternative, SourceFile, TextFoldersDataset
 from stages.io import PipelineError, read_json
-from stages.params import Alternative, SourceFile, TextFoldersDataset
 from stages.preprocess import prepare_text_folders
 from tests.conftest import with_defaults
 

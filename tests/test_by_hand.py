@@ -1,15 +1,16 @@
 import dataclasses
+from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 from keras import layers
 
-from stages import forecast
 from stages.by_hand import lstm_forward, simple_rnn_forward
 from stages.params import load_params
 from stages.preprocess import prepare_series
 from stages.series import load_prepared_series, make_windows, model_inputs
+from stages.tasks import forecast
 from tests.conftest import ROOT
 
 
@@ -31,7 +32,7 @@ def test_a_trained_pipeline_model_matches_keras(airline_raw, workdir):
     params = load_params(ROOT / "params.yaml")
     prepare_series("airline", params.dataset("airline"), workdir / "data" / "prepared" / "airline")
     experiment = dataclasses.replace(params.experiment("airline-timesteps"), epochs=3, seeds=[2])
-    forecast.train("airline-timesteps", experiment, workdir)
+    forecast.train("airline-timesteps", experiment, workdir, Path("dvclive") / "airline-timesteps")
     model = keras.models.load_model(workdir / "seed-2.keras", compile=False)
     series = load_prepared_series("airline")
     inputs = model_inputs(make_windows(series.scaled, series.train_size, len(series.scaled), 3).inputs, "timesteps")

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from stages import download
+from stages.datasets import SourceFile
 from stages.io import PipelineError
-from stages.params import SourceFile
 from tests.conftest import ROOT
 
 CONTENT = b"Month,Passengers\n1949-01,112\n"

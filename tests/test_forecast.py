@@ -1,13 +1,15 @@
 import dataclasses
+from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 
-from stages import forecast, models
+from stages import fitting
 from stages.params import load_params
 from stages.preprocess import prepare_series
 from stages.series import load_prepared_series, make_windows, model_inputs
+from stages.tasks import forecast
 from tests.conftest import ROOT
 
 
@@ -31,7 +33,7 @@ def test_same_seed_gives_identical_predictions(airline, workdir, name: str):
     for run in ("first", "second"):
         keras.utils.clear_session()  # layer names restart, as in the fresh process each stage runs in
         (workdir / run).mkdir()
-        forecast.train(name, experiment, workdir / run)
+        forecast.train(name, experiment, workdir / run, workdir / "dvclive" / run)
         model = keras.models.load_model(workdir / run / "seed-7.keras")
         predictions.append(forecast.predict_parts(model, experiment, [test_part])[0])
     np.testing.assert_array_equal(predictions[0], predictions[1])
@@ -46,15 +48,15 @@ def test_reset_callback_equals_the_tutorials_fit_per_epoch_loop(airline):
     windows = make_windows(series.scaled, 0, series.train_size, experiment.look_back)
     inputs, targets = model_inputs(windows.inputs, "timesteps"), windows.targets.astype("float32")
 
-    models.seed_everything(3)
-    ours = models.build_forecaster(experiment, steps_per_execution=len(targets))
-    ours.fit(inputs, targets, epochs=3, batch_size=1, shuffle=False, callbacks=[models.ResetStatesEachEpoch()], verbose=0)
+    fitting.seed_everything(3)
+    ours = forecast.build(experiment, steps_per_execution=len(targets))
+    ours.fit(inputs, targets, epochs=3, batch_size=1, shuffle=False, callbacks=[fitting.ResetStatesEachEpoch()], verbose=0)
 
-    models.seed_everything(3)
-    tutorial = models.build_forecaster(experiment)
+    fitting.seed_everything(3)
+    tutorial = forecast.build(experiment)
     for _ in range(3):
         tutorial.fit(inputs, targets, epochs=1, batch_size=1, shuffle=False, verbose=0)
-        models.reset_states(tutorial)
+        fitting.reset_states(tutorial)
 
     for mine, theirs in zip(ours.get_weights(), tutorial.get_weights(), strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
@@ -67,4 +69,4 @@ def test_stateful_batch_size_must_divide_the_samples(airline, workdir):
     with pytest.raises(
         PipelineError, match=r"experiments.airline-stateful.batch_size: a stateful model needs it to divide the 92 training samples"
     ):
-        forecast.train("airline-stateful", experiment, workdir)
+        forecast.train("airline-stateful", experiment, workdir, Path("dvclive") / "airline-stateful")

@@ -1,12 +1,15 @@
 """The generator's validation cut and its LSTM + n-gram mixture (issue 34): the weight chosen on
 the cut, the mixture's perplexity, and the n-gram scoring exactly the network's targets."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from stages import generate
+from stages import ngram
 from stages.io import read_json, write_json
 from stages.preprocess import prepare_corpus
+from stages.tasks import generate
 from stages.text import OOV, Vocabulary
 from tests.conftest import with_defaults
 from tests.test_text_tasks import RHYMES, RecordingModel, corpus_dataset, write_raw
@@ -15,27 +18,27 @@ LINES = [["the", "cat", "sat", "on", "the", "mat"], ["a", "dog"], ["the", "dog",
 
 
 def experiment(**changes):
-    options = {"dataset": "toy", "network": {"embedding_dim": 4, "units": 4}, "sample": {"seed_text": "the"}, "epochs": 1}
+    options = {"dataset": "toy", "network": {"embedding_dim": 4, "units": [4]}, "sample": {"seed_text": "the"}, "epochs": 1}
     return with_defaults("experiments", "generate", **(options | changes))
 
 
 def test_mixture_perplexity_on_toy_probabilities():
-    lstm, ngram = np.array([0.5, 0.1]), np.array([0.1, 0.5])
-    assert generate.perplexity(0.5 * lstm + 0.5 * ngram) == pytest.approx(1 / 0.3)
-    assert generate.perplexity(lstm) == pytest.approx(np.sqrt(20))
+    lstm, ngram_p = np.array([0.5, 0.1]), np.array([0.1, 0.5])
+    assert ngram.perplexity(0.5 * lstm + 0.5 * ngram_p) == pytest.approx(1 / 0.3)
+    assert ngram.perplexity(lstm) == pytest.approx(np.sqrt(20))
 
 
 @pytest.mark.parametrize(
-    ("lstm", "ngram", "expected"),
+    ("lstm", "ngram_p", "expected"),
     [([0.9, 0.8], [0.1, 0.2], 1.0), ([0.1, 0.2], [0.9, 0.8], 0.0), ([0.5, 0.1], [0.1, 0.5], 0.5)],
 )
-def test_interpolation_weight_is_the_best_on_the_given_targets(lstm, ngram, expected):
-    assert generate.interpolation_weight(np.array(lstm), np.array(ngram)) == expected
+def test_interpolation_weight_is_the_best_on_the_given_targets(lstm, ngram_p, expected):
+    assert ngram.interpolation_weight(np.array(lstm), np.array(ngram_p)) == expected
 
 
 def test_validation_cut_is_the_last_tenth_of_the_lines_and_never_empty():
-    assert generate.validation_cut(list(range(25))) == (list(range(23)), [23, 24])
-    assert generate.validation_cut([1, 2]) == ([1], [2])
+    assert ngram.validation_cut(list(range(25))) == (list(range(23)), [23, 24])
+    assert ngram.validation_cut([1, 2]) == ([1], [2])
 
 
 @pytest.mark.parametrize("changes", [{"sequences": "line_prefixes"}, {"sequences": "windows", "window": 3}])
@@ -44,11 +47,11 @@ def test_ngram_scores_the_networks_targets_in_its_order(changes, order):
     settings = experiment(**changes)
     vocabulary = Vocabulary.build(LINES[:3], None)
     _, targets = generate.make_sequences([vocabulary.encode(line) for line in LINES], settings)
-    pairs = generate.ngram_pairs(LINES, order, settings)
+    pairs = ngram.ngram_pairs(LINES, order, settings)
     assert [vocabulary.encode([word])[0] for _, word in pairs] == targets.tolist()
     known = set(vocabulary.words)
-    model = generate.fit_ngram(generate.unknown_as_one(LINES[:3], known), order, settings)
-    assert len(generate.ngram_probabilities(model, LINES, known, settings)) == (targets != OOV).sum()
+    model = ngram.fit_ngram(ngram.unknown_as_one(LINES[:3], known), order, settings)
+    assert len(ngram.ngram_probabilities(model, LINES, known, settings)) == (targets != OOV).sum()
 
 
 def test_the_cut_scores_only_targets_seen_in_the_other_lines():
@@ -63,7 +66,7 @@ def test_early_stopping_keeps_a_cut_model_and_evaluate_reports_the_mixture_besid
     settings = experiment(early_stopping_patience=1, seeds=[1])
     folder = workdir / "models" / "toy"
     folder.mkdir(parents=True)
-    curves = generate.train("toy", settings, folder)
+    curves = generate.train("toy", settings, folder, Path("dvclive") / "toy")
     assert (folder / "seed-1.keras").is_file() and (folder / "seed-1-cut.keras").is_file() and "val_loss" in curves
     generate.evaluate("toy", settings)
     metrics = read_json(workdir / "metrics" / "toy.json")
@@ -83,7 +86,7 @@ def test_mixture_with_the_ngram_alone_continues_as_the_ngram_does():
     lines = [["the", "cat", "sat", "on", "the", "mat"]] * 20
     settings = experiment(sample={"seed_text": "the cat", "lines": 1, "words": 3, "temperature": 0.0}, seeds=[1])
     vocabulary = Vocabulary.build(lines, None)
-    mixture = generate.Mixture(generate.fit_ngram(lines, 2, settings), 0.0, vocabulary.words)
+    mixture = ngram.Mixture(ngram.fit_ngram(lines, 2, settings), 0.0, vocabulary.words)
     distribution = mixture.ngram_distribution(vocabulary.encode(["the", "cat"]))
     assert distribution[0] == 0 and distribution.sum() == pytest.approx(1, abs=0.05)  # the rest: end of sentence
     assert generate.generate_text(RecordingModel(vocabulary.size), settings, vocabulary, settings.sample, mixture) == ["sat on the"]

@@ -3,9 +3,9 @@
 
 import shutil
 
-from stages import classify
 from stages.params import load_params
 from stages.preprocess import prepare_texts
+from stages.tasks import classify
 from stages.text import PADDING, Vocabulary, pad_batch, tokenize_all
 from tests.conftest import ROOT
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import stages.figures
 import stages.plot
 from scripts.dvc_sections import definitions, with_section
 from scripts.results import results_markdown
@@ -87,7 +88,7 @@ def test_an_experiment_added_by_params_alone_is_in_every_plot_and_table_of_its_t
 
     summaries = {}
     monkeypatch.setattr(
-        stages.plot, "plot_bars_with_baselines", lambda metrics, *args, **kwargs: summaries.setdefault(args[-1].name, list(metrics))
+        stages.figures, "plot_bars_with_baselines", lambda metrics, *args, **kwargs: summaries.setdefault(args[-1].name, list(metrics))
     )
     figures = scratch / "figures"
     figures.mkdir()

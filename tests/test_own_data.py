@@ -89,9 +89,9 @@ def own_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         },
     }
     params["dataset_variants"] = {}
-    small_network = {"embedding_dim": 8, "units": 8}
+    small_network = {"embedding_dim": 8, "units": [8]}
     params["experiments"] = {
-        "visits-lstm": {"task": "forecast", "dataset": "visits", "look_back": 7, "framing": "features", "units": [4]}
+        "visits-lstm": {"task": "forecast", "dataset": "visits", "look_back": 7, "framing": "features", "network": {"units": [4]}}
         | {"epochs": 2, "batch_size": 16, "seeds": [1]},
         "topics-lstm": {"task": "classify", "dataset": "topics", "encoding": {}, "max_length": 10, "network": small_network}
         | {"epochs": 2, "batch_size": 16, "seeds": [1]},

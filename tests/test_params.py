@@ -4,7 +4,8 @@ import pytest
 import yaml
 
 from stages.io import PipelineError
-from stages.params import ForecastExperiment, load_params, parse_params
+from stages.params import load_params, parse_params
+from stages.tasks.forecast import ForecastExperiment
 from tests.conftest import ROOT
 
 
@@ -34,10 +35,14 @@ def test_project_params_load():
             r"experiments\.airline-window\.framing: must be one of features, timesteps",
         ),
         (("experiments", "airline-window", "seeds"), [1, 1], r"experiments\.airline-window\.seeds: .*without repeats"),
-        (("experiments", "airline-window", "dataset"), "nope", r"experiments\.airline-window\.dataset: no dataset named 'nope'"),
-        (("datasets", "airline", "train_fraction"), 1.0, r"datasets\.airline\.train_fraction: must be inside \(0, 1\)"),
-        (("datasets", "airline", "train_fraction"), 0, r"datasets\.airline\.train_fraction: must be inside \(0, 1\)"),
-        (("datasets", "airline", "files"), [], r"datasets\.airline\.files: a series dataset has exactly one CSV file"),
+        (
+            ("experiments", "airline-window", "dataset"),
+            "nope",
+            r"experiments\.airline-window\.dataset: no dataset or dataset variant named 'nope'",
+        ),
+        (("datasets", "airline", "train_fraction"), 1.0, r"datasets\.airline\.train_fraction: must be below 1, got 1\.0"),
+        (("datasets", "airline", "train_fraction"), 0, r"datasets\.airline\.train_fraction: must be > 0, got 0"),
+        (("datasets", "airline", "files"), [], r"datasets\.airline\.files: needs at least 1 entry, got 0"),
         (("datasets", "airline", "kind"), "video", r"datasets\.airline\.kind: must be one of"),
         (("experiments", "imdb-lstm", "padding"), "pre", r"experiments\.imdb-lstm\.padding: by_length batches are right-padded"),
         (("experiments", "imdb-lstm", "clipnorm"), -1.0, r"experiments\.imdb-lstm\.clipnorm: must be >= 0"),
@@ -45,7 +50,22 @@ def test_project_params_load():
         (("defaults", "experiments", "forecast", "epochs"), 0, r"defaults\.experiments\.forecast\.epochs: must be >= 1"),
         (("defaults", "experiments", "classify", "network", "cell"), "rnn", r"defaults\.experiments\.classify\.network\.cell: must be one"),
         (("defaults", "datasets", "series", "delimeter"), ",", r"defaults\.datasets\.series\.delimeter: unknown key"),
-        (("experiments", "bbc-bilstm", "network", "units"), 0, r"experiments\.bbc-bilstm\.network\.units: embedding_dim and units"),
+        (("experiments", "bbc-bilstm", "network", "units"), [64, 0], r"experiments\.bbc-bilstm\.network\.units\[1\]: must be >= 1, got 0"),
+        (
+            ("experiments", "bbc-bilstm", "network", "embedding_dim"),
+            None,
+            r"experiments\.bbc-bilstm\.network\.embedding_dim: a model of words",
+        ),
+        (
+            ("experiments", "airline-window", "network"),
+            {"embedding_dim": 8},
+            r"experiments\.airline-window\.network\.embedding_dim: a forecast",
+        ),
+        (
+            ("experiments", "airline-window", "task"),
+            "video",
+            r"experiments\.airline-window\.task: must be one of classify, forecast, generate",
+        ),
         (("dataset_variants", "airline-seasonal", "source"), "nope", r"dataset_variants\.airline-seasonal\.source: no dataset named"),
         (("dataset_variants", "airline-seasonal", "kind"), "text", r"dataset_variants\.airline-seasonal\.kind: must be 'series', the kind"),
         (("dataset_variants", "airline-seasonal", "log"), "yes", r"dataset_variants\.airline-seasonal\.log: expected bool, got 'yes'"),
@@ -88,10 +108,17 @@ def test_no_setting_has_a_default_in_code():
     say where a checksummed file may come from, never what it holds."""
     import dataclasses
 
-    from stages import params as module
+    from stages import datasets, schema
+    from stages.tasks import task, task_names
 
     where_from = {("SourceFile", "mirror"), ("SourceFile", "alternatives"), ("SourceFile", "fallbacks"), ("Fallback", "member")}
-    classes = [value for value in vars(module).values() if dataclasses.is_dataclass(value) and value.__module__ == module.__name__]
+    modules = [datasets, schema, *(task(name) for name in task_names())]
+    classes = [
+        value
+        for module in modules
+        for value in vars(module).values()
+        if dataclasses.is_dataclass(value) and value.__module__ == module.__name__
+    ]
     with_defaults = [
         (cls.__name__, field.name)
         for cls in classes
@@ -107,7 +134,10 @@ def test_every_field_is_in_the_defaults_or_in_every_entry(raw_params: dict):
     import dataclasses
     import typing
 
-    from stages.params import DATASET_KINDS, EXPERIMENT_TASKS
+    from stages.datasets import DATASET_KINDS
+    from stages.tasks import task, task_names
+
+    experiment_schemas = {name: task(name).Experiment for name in task_names()}
 
     def fields(cls: type, prefix: str = "") -> set[str]:
         hints = typing.get_type_hints(cls)
@@ -120,7 +150,7 @@ def test_every_field_is_in_the_defaults_or_in_every_entry(raw_params: dict):
     def keys(entry: dict, prefix: str = "") -> set[str]:
         return set().union(*[keys(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key} for key, value in entry.items()])
 
-    for section, selector, kinds in (("datasets", "kind", DATASET_KINDS), ("experiments", "task", EXPERIMENT_TASKS)):
+    for section, selector, kinds in (("datasets", "kind", DATASET_KINDS), ("experiments", "task", experiment_schemas)):
         for kind, cls in kinds.items():
             entries = [entry for entry in raw_params[section].values() if entry[selector] == kind]
             defaults = keys(raw_params["defaults"][section][kind])

@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 import yaml
 
+import stages.figures
 import stages.plot
-from stages.plot import seasonal_label, time_axis
+from stages.figures import seasonal_label, time_axis
 from tests.conftest import ROOT
 
 
@@ -61,7 +62,9 @@ def test_pairs_and_dashed_variants_come_from_params(tmp_path, monkeypatch):
         table.to_csv(tmp_path / "plots" / "forecast" / f"{name}.csv", index=False)
         curves.to_csv(tmp_path / "plots" / "learning" / f"{name}.csv", index=False)
     dashed = []
-    monkeypatch.setattr(stages.plot, "plot_test_forecasts", lambda dataset, tables, metrics, transformed, *rest: dashed.extend(transformed))
+    monkeypatch.setattr(
+        stages.figures, "plot_test_forecasts", lambda dataset, tables, metrics, dashed_names, *rest: dashed.extend(dashed_names)
+    )
     monkeypatch.chdir(tmp_path)
     figures = tmp_path / "figures"
     figures.mkdir()

@@ -18,9 +18,9 @@ from tests.conftest import ROOT
 TRAIN = """
 import hashlib
 import numpy as np
-from stages import models
+from stages import fitting
 from stages.backend import keras, layers
-models.seed_everything(1)
+fitting.seed_everything(1)
 rng = np.random.default_rng(0)
 words = rng.integers(2, 2000, size=(3000, 11)).astype("int32")
 network = [layers.Embedding(2000, 64), layers.SimpleRNN(128), layers.Dense(2000, activation="softmax")]
@@ -32,7 +32,7 @@ print(hashlib.sha256(model.predict(words[:200, :10], verbose=0).tobytes()).hexdi
 
 
 def digest(**environment: str) -> str:
-    settings = ("ONEDNN_MAX_CPU_ISA", "TF_NUM_INTRAOP_THREADS", "TF_ENABLE_ONEDNN_OPTS", "PIN_ONEDNN")
+    settings = ("ONEDNN_MAX_CPU_ISA", "TF_NUM_INTRAOP_THREADS", "TF_ENABLE_ONEDNN_OPTS", "PIN_ISA")
     clean = {key: value for key, value in os.environ.items() if key not in settings}
     result = subprocess.run([sys.executable, "-c", TRAIN], cwd=ROOT, env=clean | environment, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -58,6 +58,6 @@ def test_pinned_runs_are_identical_across_instruction_sets_threads_and_onednn_se
 def test_without_the_pin_this_cpu_computes_differently(pinned: str):
     """What the pin is for: left free, oneDNN uses AVX-512 here and the bytes change, and they
     change again with its operations off."""
-    free = digest(PIN_ONEDNN="0")
+    free = digest(PIN_ISA="0")
     assert free != pinned
-    assert digest(PIN_ONEDNN="0", TF_ENABLE_ONEDNN_OPTS="0") not in (free, pinned)
+    assert digest(PIN_ISA="0", TF_ENABLE_ONEDNN_OPTS="0") not in (free, pinned)

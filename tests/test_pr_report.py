@@ -113,7 +113,7 @@ def test_profile_reduces_every_experiment_and_every_text_dataset():
     assert all(experiment["epochs"] == 2 and experiment["seeds"] == [1] for experiment in reduced["experiments"].values())
     for name, dataset in reduced["datasets"].items():
         assert dataset.get("max_texts") == (300 if dataset["kind"] in ("text", "text_folders") else None), name
-    assert reduced["experiments"]["airline-stacked"]["units"] == params["experiments"]["airline-stacked"]["units"]
+    assert reduced["experiments"]["airline-stacked"]["network"] == params["experiments"]["airline-stacked"]["network"]
 
 
 def test_a_failing_head_stage_fails_the_report_and_names_the_stage(repository: Path):

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from stages.datasets import SeriesDataset, SourceFile
 from stages.io import PipelineError
-from stages.params import SeriesDataset, SourceFile
 from stages.preprocess import prepare_series
 from tests.conftest import with_defaults
 

@@ -144,7 +144,7 @@ def test_seasonal_dataset_scales_the_training_changes_and_inverts_to_passengers(
 
 
 def test_log_of_a_non_positive_value_is_a_clear_error(workdir):
-    from stages.params import SourceFile
+    from stages.datasets import SourceFile
     from tests.conftest import with_defaults
 
     folder = workdir / "data" / "raw" / "counts"

@@ -1,5 +1,6 @@
 """Each stage's deps in dvc.yaml hold every project module its command runs: imported directly,
-through another module or inside a function, and the task module `stages.tasks` imports by name.
+through another module or inside a function, and the task modules `stages.tasks` imports by name:
+an experiment's stages run its own task's, plot runs every task's.
 Otherwise a code change leaves `dvc status` clean and the committed results stale."""
 
 from __future__ import annotations
@@ -60,9 +61,12 @@ def missing_deps(root: Path) -> list[str]:
             entries = {words[words.index("-m") + 1]}
             experiment = params["experiments"].get(words[-1])
             closure = import_closure(root, entries)
-            if "stages/tasks.py" in closure:  # task_module(): the experiment's own task module, by name
-                closure |= import_closure(root, {f"stages.{experiment['task']}"})
+            if experiment is not None:  # task(): the experiment's own task module, by name
+                closure |= import_closure(root, {f"stages.tasks.{experiment['task']}"})
+            elif stage.name == "plot":
+                closure |= import_closure(root, {f"stages.tasks.{path.stem}" for path in (root / "stages" / "tasks").glob("[!_]*.py")})
             deps = {Path(dep.def_path).as_posix() for dep in stage.deps}
+            deps |= {module for module in closure for dep in list(deps) if module.startswith(f"{dep}/")}  # a folder dep
             missing += [f"{stage.name}: {module}" for module in sorted(closure - deps)]
     return missing
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from stages.generate import make_sequences
 from stages.io import PipelineError
+from stages.tasks.generate import make_sequences
 from stages.text import OOV, Vocabulary, english_stopwords, normalise, tokenize_all
 from tests.conftest import with_defaults
 
@@ -16,7 +16,7 @@ def test_stopwords_come_from_the_mirrors_nltk_list(stopwords_raw):
             "experiments",
             "classify",
             dataset="toy",
-            network={"embedding_dim": 1, "units": 1},
+            network={"embedding_dim": 1, "units": [1]},
             max_length=1,
             epochs=1,
             batch_size=1,

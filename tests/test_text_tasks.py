@@ -3,17 +3,19 @@ baselines, deterministic generation, and the one-line errors for bad text input.
 
 import dataclasses
 import random
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import tensorflow as tf
 
-from stages import classify, generate, models
+from stages import checkpoints, ngram
+from stages.datasets import CorpusDataset, SourceFile, TextDataset
 from stages.io import PipelineError, read_json
-from stages.params import ClassifyExperiment, CorpusDataset, SourceFile, TextDataset
-from stages.predict import classify_texts
 from stages.preprocess import prepare_corpus, prepare_texts
+from stages.tasks import classify, generate
+from stages.tasks.classify import ClassifyExperiment
 from stages.text import Vocabulary
 from tests.conftest import with_defaults
 
@@ -45,7 +47,7 @@ def classifier(**changes) -> ClassifyExperiment:
     options = {
         "dataset": "toy",
         "encoding": {"vocab_size": 20},
-        "network": {"embedding_dim": 8, "units": 4},
+        "network": {"embedding_dim": 8, "units": [4]},
         "max_length": 8,
         "epochs": 2,
         "batch_size": 16,
@@ -87,7 +89,7 @@ def test_vocabulary_comes_from_the_training_split_only(toy):
     experiment = classifier(encoding={"vocab_size": None})
     folder = toy / "models" / "toy"
     folder.mkdir(parents=True)
-    classify.train("toy", experiment, folder)
+    classify.train("toy", experiment, folder, Path("dvclive") / "toy")
     words = set(read_json(folder / "vocabulary.json")["words"])
     table, _ = classify.load_texts("toy")
     for split, rows in table.groupby("split"):
@@ -99,7 +101,7 @@ def test_evaluate_reports_network_and_baselines(toy, monkeypatch):
     experiment = classifier()
     folder = toy / "models" / "toy"
     folder.mkdir(parents=True)
-    classify.train("toy", experiment, folder)
+    classify.train("toy", experiment, folder, Path("dvclive") / "toy")
     classify.evaluate("toy", experiment)
     metrics = read_json(toy / "metrics" / "toy.json")
     assert metrics["tfidf_logreg_accuracy"] == 1.0
@@ -115,12 +117,12 @@ def test_ensemble_accuracy_is_that_of_the_model_predict_serves(toy):
     experiment = classifier(seeds=[1, 2], epochs=1)
     folder = toy / "models" / "toy"
     folder.mkdir(parents=True)
-    classify.train("toy", experiment, folder)
+    classify.train("toy", experiment, folder, Path("dvclive") / "toy")
     classify.evaluate("toy", experiment)
     metrics = read_json(toy / "metrics" / "toy.json")
     table, classes = classify.load_texts("toy")
     test = table[table.split == "test"]
-    served = [classes.index(row["label"]) for row in classify_texts("toy", experiment, list(test.text))]
+    served = [classes.index(row["label"]) for row in classify.classify_texts("toy", experiment, list(test.text))]
     assert metrics["ensemble_accuracy"] == round(float(np.mean(np.array(served) == test.label.to_numpy())), 4)
     assert 0 <= metrics["ensemble_val_accuracy"] <= 1 and metrics["seeds"] == 2
 
@@ -232,15 +234,15 @@ def test_generation_with_a_fixed_seed_is_identical_twice(workdir):
         "experiments",
         "generate",
         dataset="toy",
-        network={"embedding_dim": 8, "units": 8, "bidirectional": True},
+        network={"embedding_dim": 8, "units": [8], "bidirectional": True},
         sample={"seed_text": "the cat", "lines": 2, "words": 5, "temperature": 0.8, "seed": 3},
         epochs=2,
         seeds=[1],
     )
     folder = workdir / "models" / "toy"
     folder.mkdir(parents=True)
-    generate.train("toy", experiment, folder)
-    model = models.load_seed_models("toy", [1])[1]
+    generate.train("toy", experiment, folder, Path("dvclive") / "toy")
+    model = checkpoints.load_seed_models("toy", [1])[1]
     vocabulary = Vocabulary.load(folder / "vocabulary.json")
     first = generate.generate_text(model, experiment, vocabulary, experiment.sample)
     assert first == generate.generate_text(model, experiment, vocabulary, experiment.sample)
@@ -274,7 +276,9 @@ def test_generation_shows_the_model_only_the_last_context_words(context_words: i
     vocabulary = Vocabulary(["the", "cat", "sat"])
     model = RecordingModel(vocabulary.size)
     sample = {"seed_text": "the cat sat", "lines": 2, "words": 3, "temperature": 1.0, "context_words": context_words}
-    experiment = with_defaults("experiments", "generate", dataset="toy", network={"embedding_dim": 8, "units": 8}, sample=sample, epochs=1)
+    experiment = with_defaults(
+        "experiments", "generate", dataset="toy", network={"embedding_dim": 8, "units": [8]}, sample=sample, epochs=1
+    )
     sample = experiment.sample
     generate.generate_text(model, experiment, vocabulary, sample)
     assert model.inputs[0] == first_input
@@ -325,17 +329,20 @@ def test_max_texts_caps_every_split_with_a_fixed_sample(workdir):
 
 
 def test_length_batches_cover_every_text_once_padded_per_batch_and_repeat_by_seed():
-    from stages.text import length_batches
+    from stages.fitting import LengthBatches
 
     sequences = [[index + 1] * (1 + index % 7) for index in range(50)]
     labels = np.arange(50)
 
     def epochs(seed: int) -> list[list[tuple[np.ndarray, np.ndarray]]]:
-        dataset = length_batches(sequences, labels, batch_size=8, seed=seed, chunk_batches=2)
-        return [[(inputs.numpy(), targets.numpy()) for inputs, targets in dataset] for _ in range(2)]
+        dataset, batches = LengthBatches(sequences, labels, batch_size=8, seed=seed, chunk_batches=2), []
+        for _ in range(2):  # as fit() reads it: every batch by index, then the epoch's end
+            batches.append([dataset[index] for index in range(len(dataset))])
+            dataset.on_epoch_end()
+        return batches
 
     first, again = epochs(3), epochs(3)
-    assert len(length_batches(sequences, labels, batch_size=8, seed=3, chunk_batches=2)) == len(first[0]) == 7
+    assert len(LengthBatches(sequences, labels, batch_size=8, seed=3, chunk_batches=2)) == len(first[0]) == 7
     for epoch in first:
         assert sorted(np.concatenate([targets for _, targets in epoch]).tolist()) == list(range(50))
         for inputs, targets in epoch:
@@ -349,8 +356,8 @@ def test_by_length_model_ignores_padding(toy):
     experiment = classifier(batching="by_length", encoding={"vocab_size": None}, max_length=30)
     folder = toy / "models" / "toy"
     folder.mkdir(parents=True)
-    classify.train("toy", experiment, folder)
-    model = models.load_seed_models("toy", [1])[1]
+    classify.train("toy", experiment, folder, Path("dvclive") / "toy")
+    model = checkpoints.load_seed_models("toy", [1])[1]
     short, long = classify.encode(
         ["goal match", "bank rates profit market shares " * 5], experiment, Vocabulary.load(folder / "vocabulary.json")
     )
@@ -373,11 +380,11 @@ def test_clipnorm_reaches_the_optimizer_and_zero_means_no_clipping(clipnorm: flo
 def test_ngram_baseline_predicts_a_text_it_has_seen():
     lines = [["the", "cat", "sat", "on", "the", "mat"]] * 20
     experiment = with_defaults(
-        "experiments", "generate", dataset="toy", network={"embedding_dim": 8, "units": 8}, sample={"seed_text": "the"}, epochs=1
+        "experiments", "generate", dataset="toy", network={"embedding_dim": 8, "units": [8]}, sample={"seed_text": "the"}, epochs=1
     )
     known = {"the", "cat", "sat", "on", "mat"}
-    order = generate.ngram_order(lines, known, experiment)
-    result = generate.ngram_baseline(lines, lines[:3], known, experiment, order)
+    order = ngram.ngram_order(lines, known, experiment)
+    result = ngram.ngram_baseline(lines, lines[:3], known, experiment, order)
     assert order >= 3 and result["ngram_next_word_accuracy"] == 1.0 and result["ngram_perplexity"] < 1.5
-    unigram_only = generate.ngram_baseline(lines, [["the", "mat", "mat"]], known, experiment, order)
+    unigram_only = ngram.ngram_baseline(lines, [["the", "mat", "mat"]], known, experiment, order)
     assert unigram_only["ngram_perplexity"] > result["ngram_perplexity"]

@@ -6,34 +6,91 @@ vocabulary; the share of out-of-vocabulary targets is reported beside them
 (`validation_oov_rate`), since no model trained on this vocabulary can predict those words.
 Anything chosen (the n-gram's order, the epochs under early stopping, the weight of the LSTM in
 its mixture with the n-gram) is chosen on the validation cut, the last 10 % of the training
-lines, never on the held-out text.
+lines, never on the held-out text. The n-gram and the mixture are in stages/ngram.py.
+
+Over 350 lines: a generator's sequences, its training with early stopping, sampling, the choice
+of the mixture's weights and the evaluation each need the others' details (the cut, the
+sequence length); split further, each part would be read only beside the other.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+import sys
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import Field, StrictFloat, StrictInt, StrictStr, ValidationError
+from pydantic.dataclasses import dataclass
 
-from stages import models
-from stages.backend import keras
 from stages.io import MODELS_DIR, PREPARED_DIR, PipelineError, read_json, write_json, write_text
-from stages.metrics import REPORTS_DIR, summarise_seeds, write_evaluation
-from stages.params import GenerateExperiment, Sample
-from stages.text import OOV, PADDING, Vocabulary, tokenize_all
+from stages.metrics import REPORTS_DIR, mean_and_spread, summarise_seeds, write_evaluation
+from stages.ngram import (
+    MIXTURE_FILE,
+    Mixture,
+    fit_ngram,
+    interpolation_weight,
+    load_mixture,
+    ngram_baseline,
+    ngram_order,
+    ngram_probabilities,
+    perplexity,
+    read_mixture,
+    unknown_as_one,
+    validation_cut,
+)
+from stages.schema import CHECKED, Patience, Positive, TextEncoding, Training, Window, needs_words
+from stages.tasks import Primary, Run
+from stages.text import OOV, PADDING, Vocabulary, pad, tokenize_all
 
 TOP_K = 10
-MIXTURE_FILE = "mixture.json"
-WEIGHTS = np.linspace(0.0, 1.0, 21)  # the LSTM's weights in its mixture with the n-gram, tried on the validation cut
 
 
-def validation_cut(lines: list) -> tuple[list, list]:
-    """(fit part, validation cut): the last 10 % of the training lines, at least one."""
-    cut = len(lines) - max(1, len(lines) // 10)
-    return lines[:cut], lines[cut:]
+@dataclass(frozen=True, config=CHECKED)
+class Sample:
+    """Text generated after evaluation, deterministic for a given seed."""
+
+    seed_text: StrictStr
+    lines: Positive
+    words: Positive
+    temperature: Annotated[StrictFloat, Field(ge=0)]  # 0: the most likely word
+    seed: StrictInt
+    context_words: Annotated[StrictInt, Field(ge=0)]  # 0: all the text so far
+
+
+@dataclass(frozen=True, config=CHECKED)
+class GenerateExperiment(Training):
+    """Next-word model. `sequences: line_prefixes` trains on every prefix of each line (the
+    nursery-rhyme report); `windows` on sliding windows of `window` words over the text."""
+
+    task: Literal["generate"]
+    encoding: TextEncoding
+    sample: Sample
+    sequences: Literal["line_prefixes", "windows"]
+    window: Window
+    optimizer: Literal["adam", "rmsprop"]
+    early_stopping_patience: Patience
+
+    def __post_init__(self) -> None:
+        needs_words(self.network)
+
+
+Experiment = GenerateExperiment
+DATASET_KINDS = ("corpus",)
+PRIMARY = Primary("perplexity", "held-out perplexity", lower_is_better=True)
+BASELINES = {"ngram_perplexity": "n-gram"}
+RESULTS_COLUMNS = [
+    "perplexity",
+    "next-word accuracy",
+    "n-gram perplexity",
+    "n-gram next-word accuracy",
+    "beats the n-gram",
+    "LSTM + n-gram perplexity (LSTM weight)",
+    "held-out words not in vocabulary",
+]
 
 
 def seen_sequences(
@@ -45,16 +102,6 @@ def seen_sequences(
     contexts, targets = make_sequences(cut, experiment, length)
     scored = np.isin(targets, sorted({index for line in fit_lines for index in line} - {OOV}))
     return contexts[scored], targets[scored]
-
-
-def perplexity(probabilities: np.ndarray) -> float:
-    return float(np.exp(-np.mean(np.log(np.maximum(probabilities, 1e-12)))))
-
-
-def interpolation_weight(lstm: np.ndarray, ngram: np.ndarray) -> float:
-    """The weight w of p = w * p_lstm + (1 - w) * p_ngram with the lowest perplexity on these
-    targets (the validation cut's), on a grid of 0.05."""
-    return float(min(WEIGHTS, key=lambda weight: perplexity(weight * lstm + (1 - weight) * ngram)))
 
 
 def load_corpus(dataset: str) -> dict[str, list[str]]:
@@ -81,7 +128,7 @@ def make_sequences(
     if not prefixes:
         raise PipelineError("no line has two or more words to learn from")
     length = length or max(len(prefix) for prefix in prefixes) - 1
-    contexts = keras.utils.pad_sequences([prefix[:-1] for prefix in prefixes], length, dtype="int32", padding="pre", truncating="pre")
+    contexts = pad([prefix[:-1] for prefix in prefixes], length)
     return contexts, np.array([prefix[-1] for prefix in prefixes], dtype="int32")
 
 
@@ -89,23 +136,33 @@ def encode_lines(lines: list[str], experiment: GenerateExperiment, vocabulary: V
     return [vocabulary.encode(tokens) for tokens in tokenize_all(lines, experiment.encoding)]
 
 
-def train(name: str, experiment: GenerateExperiment, folder: Path) -> pd.DataFrame:
+def build(experiment: GenerateExperiment, vocabulary_size: int, length: int) -> Any:
+    from stages.networks import build_network, compile_model
+
+    model = build_network(experiment.network, length, 1, vocabulary_size, "softmax", vocabulary_size)
+    loss = "sparse_categorical_crossentropy"
+    return compile_model(model, experiment.optimizer, experiment.learning_rate, loss, metrics=["accuracy"])
+
+
+def train(name: str, experiment: GenerateExperiment, folder: Path, live: Path) -> pd.DataFrame:
     """One model per seed on all training lines. With `early_stopping_patience`, each seed first
     trains on all but the validation cut until the cut's loss stops falling (that model is kept
     as seed-<seed>-cut.keras, for choosing the mixture's weight on text it has not seen), then
     retrains on all lines for its best number of epochs; its learning curve is the first run's."""
+    from stages import fitting, networks
+    from stages.backend import keras
+    from stages.checkpoints import save_model
+
     corpus = load_corpus(experiment.dataset)
     vocabulary = Vocabulary.build(tokenize_all(corpus["train"], experiment.encoding), experiment.encoding.vocab_size)
     vocabulary.save(folder / "vocabulary.json")
     lines = encode_lines(corpus["train"], experiment, vocabulary)
     contexts, targets = make_sequences(lines, experiment)
     print(f"train@{name}: {len(targets)} sequences of {contexts.shape[1]} words, vocabulary {vocabulary.size}")
+    networks.check_size(name, experiment.network, contexts.shape[1], 1, vocabulary.size, vocabulary.size, experiment.batch_size)
 
-    def fit_on(
-        sequences: tuple[np.ndarray, np.ndarray], epochs: int, callbacks: list, validation: tuple | None = None
-    ) -> tuple[keras.Model, keras.callbacks.History]:
-        model = models.build_text_network(experiment.network, vocabulary.size, sequences[0].shape[1], vocabulary.size, "softmax")
-        models.compile_model(model, experiment.optimizer, experiment.learning_rate, "sparse_categorical_crossentropy", metrics=["accuracy"])
+    def fit_on(sequences: tuple[np.ndarray, np.ndarray], epochs: int, callbacks: list, validation: tuple | None = None) -> tuple[Any, Any]:
+        model = build(experiment, vocabulary.size, sequences[0].shape[1])
         history = model.fit(
             *sequences,
             validation_data=validation,
@@ -116,7 +173,7 @@ def train(name: str, experiment: GenerateExperiment, folder: Path) -> pd.DataFra
         )
         return model, history
 
-    def fit(seed: int, callbacks: list) -> tuple[keras.Model, keras.callbacks.History]:
+    def fit(seed: int, callbacks: list) -> tuple[Any, Any]:
         if not experiment.early_stopping_patience:
             return fit_on((contexts, targets), experiment.epochs, callbacks)
         fit_lines, cut = validation_cut(lines)
@@ -124,17 +181,17 @@ def train(name: str, experiment: GenerateExperiment, folder: Path) -> pd.DataFra
         stopping = keras.callbacks.EarlyStopping(patience=experiment.early_stopping_patience, restore_best_weights=True)
         validation = seen_sequences(fit_lines, cut, experiment, sequences[0].shape[1])
         model, history = fit_on(sequences, experiment.epochs, [stopping, *callbacks], validation)
-        models.save_model(model, folder / f"seed-{seed}-cut.keras")
-        progress = [callback for callback in callbacks if not isinstance(callback, models.LiveLog)]  # the log keeps the cut run's curves
+        save_model(model, folder / f"seed-{seed}-cut.keras")
+        progress = [callback for callback in callbacks if not isinstance(callback, fitting.LiveLog)]  # the log keeps the cut run's curves
         return fit_on((contexts, targets), int(np.argmin(history.history["val_loss"])) + 1, progress)[0], history
 
-    curves = models.train_seeds(name, experiment, folder, fit)
-    write_json(folder / MIXTURE_FILE, choose_mixture(folder, experiment, corpus, vocabulary, contexts.shape[1]))
+    curves = fitting.train_seeds(name, experiment, folder, live, fit)
+    write_json(folder / MIXTURE_FILE, choose_mixture(name, folder, experiment, corpus, vocabulary, contexts.shape[1]))
     return curves
 
 
 def generate_text(
-    model: keras.Model, experiment: GenerateExperiment, vocabulary: Vocabulary, sample: Sample, mixture: Mixture | None = None
+    model: Any, experiment: GenerateExperiment, vocabulary: Vocabulary, sample: Sample, mixture: Mixture | None = None
 ) -> list[str]:
     """`sample.lines` lines of `sample.words` words continuing `sample.seed_text`.
 
@@ -150,8 +207,7 @@ def generate_text(
         words = []
         for _ in range(sample.words):
             seen = context[-sample.context_words :] if sample.context_words else context
-            inputs = keras.utils.pad_sequences([seen], length, dtype="int32", padding="pre", truncating="pre")
-            probabilities = model(inputs, training=False).numpy()[0].astype("float64")
+            probabilities = np.asarray(model(pad([seen], length), training=False))[0].astype("float64")
             if mixture:
                 probabilities = mixture.weight * probabilities + (1 - mixture.weight) * mixture.ngram_distribution(context)
             probabilities[[PADDING, OOV]] = 0.0
@@ -167,83 +223,20 @@ def generate_text(
     return lines
 
 
-def ngram_sentences(lines: list[list[str]], experiment: GenerateExperiment) -> list[list[str]]:
-    """Lines are sentences for `line_prefixes`, the running text is one for `windows`."""
-    return lines if experiment.sequences == "line_prefixes" else [[word for line in lines for word in line]]
-
-
-def fit_ngram(lines: list[list[str]], order: int, experiment: GenerateExperiment):
-    """An interpolated Witten-Bell model of `order` (nltk.lm) on these lines."""
-    from nltk.lm import WittenBellInterpolated
-    from nltk.lm.preprocessing import padded_everygram_pipeline
-
-    model = WittenBellInterpolated(order)
-    model.fit(*padded_everygram_pipeline(order, ngram_sentences(lines, experiment)))
-    return model
-
-
-def ngram_pairs(lines: list[list[str]], order: int, experiment: GenerateExperiment) -> list[tuple[list[str], str]]:
-    """(context, target) in the order make_sequences gives the network's targets: a line's first
-    word is never a target for `line_prefixes`, the running text's first `window` words for `windows`."""
-    first = 1 if experiment.sequences == "line_prefixes" else experiment.window
-    padded = [["<s>"] * (order - 1) + sentence for sentence in ngram_sentences(lines, experiment)]
-    return [(sentence[end - order + 1 : end], sentence[end]) for sentence in padded for end in range(order - 1 + first, len(sentence))]
-
-
-def ngram_probabilities(model, lines: list[list[str]], known: set[str], experiment: GenerateExperiment) -> np.ndarray:
-    """The model's probability of each known target of these lines."""
-    return np.array([model.score(word, context) for context, word in ngram_pairs(lines, model.order, experiment) if word in known])
-
-
-def unknown_as_one(lines: list[list[str]], known: set[str]) -> list[list[str]]:
-    return [[word if word in known else "<UNK>" for word in line] for line in lines]
-
-
-def ngram_order(train_words: list[list[str]], known: set[str], experiment: GenerateExperiment) -> int:
-    """The n-gram's order (1-4), chosen on the validation cut of the training lines (`train_words`:
-    unknown_as_one's)."""
-    fit_part, cut = validation_cut(train_words)
-
-    def cut_perplexity(order: int) -> float:
-        return perplexity(ngram_probabilities(fit_ngram(fit_part, order, experiment), cut, known, experiment))
-
-    return min(range(1, 5), key=cut_perplexity)
-
-
-def ngram_baseline(
-    train_lines: list[list[str]], validation_lines: list[list[str]], known: set[str], experiment: GenerateExperiment, order: int
-) -> dict:
-    """An interpolated Witten-Bell n-gram model (nltk.lm) on the same training text, vocabulary and
-    targets as the network: the word counts a network must beat to be worth its training.
-
-    Training words outside the network's vocabulary (`known`) become one unknown word, and only
-    known targets are scored, as for the network. The model of `order` (ngram_order) is fitted
-    on all training lines and scored on the held-out text. Next-word accuracy takes the most
-    likely of the words seen after any suffix of the context and the most frequent word, which
-    is exactly the most likely word of the whole vocabulary for this model. (NLTK's Kneser-Ney
-    took about 5 ms per score here, 300 times Witten-Bell's.)"""
-    model = fit_ngram(unknown_as_one(train_lines, known), order, experiment)
-    most_frequent = max(known, key=model.counts.unigrams.__getitem__)
-    hits = []
-    for context, word in ngram_pairs(validation_lines, order, experiment):
-        if word in known:
-            candidates = {most_frequent} | {follower for start in range(len(context)) for follower in model.counts[context[start:]]}
-            candidates &= known
-            hits.append(max(sorted(candidates), key=lambda candidate: model.score(candidate, context)) == word)
-    return {
-        "ngram_order": order,
-        "ngram_perplexity": perplexity(ngram_probabilities(model, validation_lines, known, experiment)),
-        "ngram_next_word_accuracy": float(np.mean(hits)),
-    }
-
-
-def target_probabilities(model: keras.Model, contexts: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def target_probabilities(model: Any, contexts: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(each target's probability, the whole next-word distribution before each target)."""
     probabilities = model.predict(contexts, batch_size=512, verbose=0)
     return probabilities[np.arange(len(targets)), targets], probabilities
 
 
-def choose_mixture(folder: Path, experiment: GenerateExperiment, corpus: dict[str, list[str]], vocabulary: Vocabulary, length: int) -> dict:
+def choose_mixture(
+    name: StrictStr,
+    folder: Path,
+    experiment: GenerateExperiment,
+    corpus: dict[str, list[str]],
+    vocabulary: Vocabulary,
+    length: StrictInt,
+) -> dict:
     """The n-gram's order and each seed's weight in the LSTM + n-gram mixture, both chosen on the
     validation cut, saved beside the models with the n-gram's training text: evaluate reports
     the mixture and predict serves it where it beats the LSTM on the cut (weight below 1).
@@ -252,6 +245,8 @@ def choose_mixture(folder: Path, experiment: GenerateExperiment, corpus: dict[st
     with an n-gram fitted on those lines and, with early stopping, the seed's cut model, which
     has not seen the cut; without it the LSTM has trained on the cut and the weight leans
     towards the LSTM."""
+    from stages.checkpoints import load_seed_models
+
     known = set(vocabulary.words)
     words = unknown_as_one(tokenize_all(corpus["train"], experiment.encoding), known)
     order = ngram_order(words, known, experiment)
@@ -261,47 +256,18 @@ def choose_mixture(folder: Path, experiment: GenerateExperiment, corpus: dict[st
     contexts, targets = seen_sequences(*validation_cut(encode_lines(corpus["train"], experiment, vocabulary)), experiment, length)
     weights = {}
     for seed in experiment.seeds:
-        cut_model = folder / f"seed-{seed}-cut.keras" if experiment.early_stopping_patience else folder / f"seed-{seed}.keras"
-        lstm = target_probabilities(keras.models.load_model(cut_model, compile=False), contexts, targets)[0]
+        model = load_seed_models(name, [seed], "-cut" if experiment.early_stopping_patience else "", folder)[seed]
+        lstm = target_probabilities(model, contexts, targets)[0]
         weights[str(seed)] = interpolation_weight(lstm, ngram)
     return {"ngram_order": order, "weights": weights, "ngram_text": words}
 
 
-@dataclass(frozen=True)
-class Mixture:
-    """The served next-word distribution: weight * LSTM + (1 - weight) * n-gram."""
-
-    ngram: Any
-    weight: float
-    words: list[str]  # the network's vocabulary, index i + 2 (text.Vocabulary)
-
-    def ngram_distribution(self, context: list[int]) -> np.ndarray:
-        """The n-gram's probability of each network index after `context` (OOV is its <UNK>)."""
-        seen = ["<s>"] * self.ngram.order + [self.words[index - 2] if index > OOV else "<UNK>" for index in context]
-        history = seen[len(seen) - self.ngram.order + 1 :]
-        return np.array([0.0] + [self.ngram.score(word, history) for word in ["<UNK>", *self.words]])
-
-
-def read_mixture(name: str) -> dict:
-    path = MODELS_DIR / name / MIXTURE_FILE
-    if not path.is_file():
-        raise PipelineError(f"{path}: missing; this model predates the LSTM + n-gram mixture (run: dvc repro train@{name})")
-    return read_json(path)
-
-
-def load_mixture(name: str, experiment: GenerateExperiment, vocabulary: Vocabulary, seed: int) -> Mixture | None:
-    """The mixture predict serves with the seed's model, or None where the LSTM alone was better on the cut."""
-    chosen = read_mixture(name)
-    weight = chosen["weights"][str(seed)]
-    if weight >= 1:
-        return None
-    return Mixture(fit_ngram(chosen["ngram_text"], chosen["ngram_order"], experiment), weight, vocabulary.words)
-
-
 def evaluate(name: str, experiment: GenerateExperiment) -> str:
+    from stages.checkpoints import load_seed_models
+
     corpus = load_corpus(experiment.dataset)
     vocabulary = Vocabulary.load(MODELS_DIR / name / "vocabulary.json")
-    trained = models.load_seed_models(name, experiment.seeds)
+    trained = load_seed_models(name, experiment.seeds)
     length = next(iter(trained.values())).input_shape[1]
     contexts, targets = make_sequences(encode_lines(corpus["validation"], experiment, vocabulary), experiment, length)
     train_words, validation_words = (tokenize_all(corpus[part], experiment.encoding) for part in ("train", "validation"))
@@ -341,3 +307,70 @@ def evaluate(name: str, experiment: GenerateExperiment) -> str:
     scores += f" (n-gram {metrics['ngram_perplexity']:.1f}, {metrics['ngram_next_word_accuracy']:.4f};"
     scores += f" interpolated {metrics['interpolated_perplexity']:.1f})"
     return f"{scores}; sample: {sample[0]} ..."
+
+
+def add_predict_arguments(group: Any) -> None:
+    group.add_argument("--seed-text", dest="seed_text", help="generate: text to continue (default: the experiment's sample seed text)")
+    group.add_argument("--lines", type=int, help="generate: number of lines")
+    group.add_argument("--words", type=int, help="generate: words per line")
+    group.add_argument("--temperature", type=float, help="generate: 0 = greedy, above 0 samples")
+    group.add_argument("--seed", type=int, help="generate: random seed for sampling")
+    group.add_argument("--context-words", dest="context_words", type=int, help="generate: the model sees only the last N words (0: all)")
+
+
+def sample_with(sample: Sample, changes: dict) -> Sample:
+    """The experiment's sample with the command line's options, checked as params.yaml's are."""
+    try:
+        return dataclasses.replace(sample, **changes)
+    except ValidationError as error:  # the command line's options are the sample's fields
+        first = error.errors()[0]
+        option = f"--{str(first['loc'][0]).replace('_', '-')}"
+        bound = {"greater_than_equal": "ge", "greater_than": "gt"}.get(first["type"])
+        raise PipelineError(f"{option}: must be >= {first['ctx'][bound]}" if bound else f"{option}: {first['msg']}") from None
+
+
+def predict(name: str, experiment: GenerateExperiment, dataset: Any, options: Any, draw: ModuleType) -> None:
+    from stages.checkpoints import load_seed_models
+
+    fields = ("seed_text", "lines", "words", "temperature", "seed", "context_words")
+    sample = sample_with(experiment.sample, {key: getattr(options, key) for key in fields if getattr(options, key) is not None})
+    first_seed = experiment.seeds[0]
+    model = load_seed_models(name, [first_seed])[first_seed]
+    vocabulary = Vocabulary.load(MODELS_DIR / name / "vocabulary.json")
+    context = encode_lines([sample.seed_text], experiment, vocabulary)[0]
+    if not context or all(index == OOV for index in context):
+        print(f"warning: no word of the seed text {sample.seed_text!r} is in the vocabulary; generating from OOV", file=sys.stderr)
+    mixture = load_mixture(name, experiment, vocabulary, first_seed)
+    if mixture:
+        print(f"serving LSTM + {mixture.ngram.order}-gram, LSTM weight {mixture.weight:g} (chosen on validation)", file=sys.stderr)
+    for line in generate_text(model, experiment, vocabulary, sample, mixture):
+        print(line)
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path)
+
+
+def draw_figures(runs: list[Run], draw: ModuleType, folder: Path) -> None:
+    """Across generators: held-out perplexity beside the n-gram's on the same text."""
+    if runs:
+        metrics = {run.name: run.metrics for run in runs}
+        title, path = "held-out perplexity by generator (lower is better)", folder / "perplexity-by-experiment.png"
+        baselines = {"ngram_perplexity": "n-gram (Witten-Bell) on the same text"}
+        draw.plot_bars_with_baselines(metrics, "perplexity", baselines, list(metrics), title, "perplexity (log scale)", path, log=True)
+
+
+def dvc_plots(runs: list[Run]) -> list[dict]:
+    return []
+
+
+def result_cells(metrics: dict) -> list[str]:
+    return [
+        mean_and_spread(metrics, "perplexity", 1),
+        mean_and_spread(metrics, "next_word_accuracy", 4),
+        f"{metrics['ngram_perplexity']:.1f} (order {metrics['ngram_order']})",
+        f"{metrics['ngram_next_word_accuracy']:.4f}",
+        "yes" if metrics["perplexity"] < metrics["ngram_perplexity"] else "**no**",
+        f"{mean_and_spread(metrics, 'interpolated_perplexity', 1)} ({mean_and_spread(metrics, 'interpolation_weight', 2)})",
+        f"{metrics['validation_oov_rate']:.4f}",
+    ]
