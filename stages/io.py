@@ -189,13 +189,14 @@ def read_json(path: str | Path, shape: Any = None) -> Any:
 
 
 def restore_command(path: Path) -> str:
-    """The command that brings back a file of a model folder or a prepared dataset."""
+    """The command that brings back a file of a model folder or a prepared dataset: `--force`, as
+    DVC will not overwrite a file that differs from dvc.lock (a damaged one) without it."""
     parts = path.parts
-    if len(parts) > 2 and parts[0] == MODELS_DIR.name:
-        return f"run: dvc checkout {MODELS_DIR / parts[1]} or dvc repro train@{parts[1]}"
-    if len(parts) > 3 and Path(*parts[:2]) == PREPARED_DIR:
-        return f"run: dvc checkout {PREPARED_DIR / parts[2]} or dvc repro preprocess@{parts[2]}"
-    return "run: dvc checkout, or dvc repro"
+    if len(parts) > 1 and parts[0] == MODELS_DIR.name:
+        return f"run: dvc checkout --force {MODELS_DIR / parts[1]} or dvc repro train@{parts[1]}"
+    if len(parts) > 2 and Path(*parts[:2]) == PREPARED_DIR:
+        return f"run: dvc checkout --force {PREPARED_DIR / parts[2]} or dvc repro preprocess@{parts[2]}"
+    return "run: dvc checkout --force, or dvc repro"
 
 
 def write_npz(path: str | Path, **arrays: np.ndarray) -> None:

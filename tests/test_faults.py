@@ -39,7 +39,7 @@ def test_a_model_file_of_the_wrong_shape_is_named_with_its_restore_command(workd
     with pytest.raises(PipelineError) as refused:
         read(Path(path))
     assert str(refused.value).startswith(f"{path}: {message}")
-    assert str(refused.value).endswith(f"; run: dvc checkout {folder} or dvc repro train@{name}")
+    assert str(refused.value).endswith(f"; run: dvc checkout --force {folder} or dvc repro train@{name}")
 
 
 def test_a_text_over_the_csv_modules_limit_is_read(tmp_path: Path):

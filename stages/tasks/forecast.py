@@ -22,7 +22,7 @@ from pydantic import StrictBool, StrictStr
 from pydantic.dataclasses import dataclass
 from sklearn.metrics import root_mean_squared_error
 
-from stages.io import MODELS_DIR, PREPARED_DIR, PipelineError, read_json, write_json
+from stages.io import MODELS_DIR, PREPARED_DIR, PipelineError, read_json, restore_command, write_json
 from stages.metrics import mean_and_spread, summarise_seeds, write_evaluation
 from stages.schema import CHECKED, Training, Window
 from stages.series import (
@@ -201,7 +201,7 @@ def future_times(times: np.ndarray, steps: int) -> list[str]:
 
 
 def trained_series(name: str) -> PreparedSeries:
-    return load_series(MODELS_DIR / name, f"run: dvc checkout {MODELS_DIR / name} or dvc repro train@{name}")
+    return load_series(MODELS_DIR / name, restore_command(MODELS_DIR / name))
 
 
 def forecast(name: str, experiment: ForecastExperiment, steps: int, values: list[float] | None) -> pd.DataFrame:
