@@ -54,6 +54,9 @@ def exit_on_error(main: Callable[..., None]) -> Callable[..., None]:
             main(*args, **kwargs)
         except KeyboardInterrupt:  # raised through replace_directory's finally, so staging is gone
             stop_interrupted(interrupted)
+        except BrokenPipeError:  # the reader of stdout left (`| head`): silent, as `cat | head` is
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+            sys.exit(141)
         except Exception as error:
             if interrupted:  # Ctrl-C inside TensorFlow's C code can surface as another exception (a SystemError)
                 stop_interrupted(interrupted)

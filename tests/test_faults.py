@@ -95,3 +95,10 @@ def test_a_plot_into_a_missing_folder_is_refused(capsys, tmp_path: Path):
     main = exit_on_error(lambda: forecast.predict("airline-window", None, None, options, None))
     assert stopped(capsys, main) == f"error: --plot: the folder {tmp_path / 'no' / 'such'} does not exist"
     assert not (tmp_path / "no").exists()
+
+
+def test_output_into_a_closed_pipe_ends_silently():
+    """`| head` that has read enough: the reader (`true` here, at once) is gone before compare writes."""
+    command = f"{sys.executable} -m stages.compare airline-stateful airline-stacked | true; echo ${{PIPESTATUS[0]}}"
+    result = subprocess.run(["bash", "-c", command], cwd=ROOT, capture_output=True, text=True)
+    assert result.stdout.strip() == "141" and result.stderr == ""
