@@ -43,9 +43,8 @@ class Run:
 
 @runtime_checkable
 class Task(Protocol):
-    Experiment: (
-        type  # its experiments' params schema (a pydantic dataclass): at least task, dataset, backend, deterministic, description, write_up
-    )
+    # its experiments' params schema, a pydantic dataclass: at least task, dataset, backend, deterministic, description, write_up
+    Experiment: type
     DATASET_KINDS: tuple[str, ...]  # the dataset kinds it reads
     PRIMARY: Primary
     BASELINES: dict[str, str]  # metrics key -> short name, the classical figures beside the network's
