@@ -59,8 +59,13 @@ def locked() -> dict[str, str]:
     return {normal(name): version for name, version in re.findall(r"^([A-Za-z0-9_.-]+)==([^ \\]+)", LOCK.read_text(), flags=re.MULTILINE)}
 
 
+def package(wheel: Path) -> str:
+    """The normalised package name a wheel file is of."""
+    return normal(wheel.name.split("-")[0])
+
+
 def carried_wheel(name: str) -> Path | None:
-    return next((wheel for wheel in WHEELS.glob("*.whl") if normal(wheel.name.split("-")[0]) == name), None)
+    return next((wheel for wheel in WHEELS.glob("*.whl") if package(wheel) == name), None)
 
 
 def download() -> None:
@@ -97,7 +102,7 @@ def requirements_of(wheel: Path) -> list[str]:
 
 def check() -> None:
     wheels = sorted(WHEELS.glob("*.whl"))
-    carried = {normal(wheel.name.split("-")[0]) for wheel in wheels}
+    carried = {package(wheel) for wheel in wheels}
     present = carried | image_packages()
     needs = {(requirement, wheel.name) for wheel in wheels for requirement in requirements_of(wheel)}
     unmet = sorted({f"{requirement} (for {wheel})" for requirement, wheel in needs if requirement not in present})
@@ -131,7 +136,7 @@ def rehearse() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         image, report = Path(scratch) / "image", Path(scratch) / "report.json"
         image.mkdir()
-        for name in image_packages() - {normal(wheel.name.split("-")[0]) for wheel in WHEELS.glob("*.whl")}:
+        for name in image_packages() - {package(wheel) for wheel in WHEELS.glob("*.whl")}:
             stand_in(name, versions.get(name, "1000"), image)
         command = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--dry-run", "--ignore-installed"]
         command += ["--no-index", "--find-links", str(WHEELS), "--find-links", str(image), *TARGET, *PLATFORMS]
@@ -145,7 +150,7 @@ def rehearse() -> None:
 
 
 def install() -> None:
-    names = sorted(normal(wheel.name.split("-")[0]) for wheel in WHEELS.glob("*.whl"))
+    names = sorted(package(wheel) for wheel in WHEELS.glob("*.whl"))
     command = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--find-links", str(WHEELS), *names]
     subprocess.run(command, check=True)
 
