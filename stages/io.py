@@ -24,6 +24,7 @@ MODELS_DIR = Path("models")
 METRICS_DIR = Path("metrics")
 PLOTS_DIR = Path("plots")
 LIVE_DIR = Path("dvclive")
+BASELINES_FILE = "baselines.json"  # a text split's majority and TF-IDF figures, by preprocess for evaluate
 
 T = TypeVar("T")
 
