@@ -52,8 +52,8 @@ from stages.tasks import task, task_names
 
 PROFILE = Path(".ci/reduced.yaml")
 DURATIONS = Path("benchmarks/stage_durations.json")
-KEPT_SIDES = Path(".dvc") / "tmp" / "pr-sides"  # per revision, reduction and experiments: metrics/, plots/figures/, reports/
-KEPT_OUTPUTS = (Path("metrics"), Path("plots") / "figures", Path("reports"))
+KEPT_SIDES = Path(".dvc") / "tmp" / "pr-sides"  # per revision, reduction and experiments: metrics/, figures, reports/
+KEPT_OUTPUTS = (Path("metrics"), Path("plots") / "figures", Path("plots") / "summary", Path("reports"))
 MOST_FIGURES = 6  # changed figures shown as images; the others are listed by name
 UNTIMED_STAGE_S = 60.0  # a stage the last full run did not time (a new experiment, a renamed stage)
 LEVEL = 0.05  # Welch's t-test: a difference is called only below this p-value
@@ -331,8 +331,10 @@ def own_settings(sides: dict[str, Path], names: list[str]) -> tuple[dict[str, st
     failed = {side: failures_by_experiment(names, text) for side, text in texts.items()}
     for name in failed["head"]:  # no head figures: the base's committed metrics must not stand in for them
         (sides["head"] / "metrics" / f"{name}.json").unlink(missing_ok=True)
-    for side, worktree in sides.items():  # the figures of exactly the outputs reproduced here, by the side's own plot command
-        shutil.rmtree(worktree / "plots" / "figures", ignore_errors=True)  # the committed ones are drawn from other outputs
+    for side, worktree in sides.items():  # the figures of exactly the experiments reproduced here, and the side's own summary
+        for entry in (worktree / "plots" / "figures").iterdir() if (worktree / "plots" / "figures").is_dir() else ():
+            if not (entry.is_dir() and entry.name in names):  # committed, drawn from other outputs (or the summary, before plots/summary)
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
         command = (yaml.safe_load((worktree / "dvc.yaml").read_text()).get("stages") or {}).get("plot", {}).get("cmd")
         drawing = subprocess.run(command, shell=True, cwd=worktree, capture_output=True, text=True) if command else None
         if drawing and drawing.returncode:
@@ -351,7 +353,7 @@ def build_report(repository: Path, base: str, head: str, out: Path, committed: b
         originals = {side: (sides[side] / "params.yaml").read_text() for side in sides}
         params = yaml.safe_load(originals["head"]) or {}
         metrics = {side: sides[side] / "metrics" for side in sides}
-        figures = {side: sides[side] / "plots" / "figures" for side in sides}
+        figures = {side: sides[side] / "plots" for side in sides}
         if not committed:
             for worktree in sides.values():
                 share_cache(worktree, cache)
@@ -439,23 +441,30 @@ def summary_lines(
     return lines
 
 
-def changed_figures(base: Path, head: Path, out: Path) -> list[str]:
+def png_files(folder: Path) -> dict[str, Path]:
+    """The figures under `folder` by file name (each names its experiment or chart), at any depth:
+    plots/figures/<experiment>/ and plots/summary/, or one flat plots/figures/ before them."""
+    return {path.name: path for path in sorted(folder.rglob("*.png"))}
+
+
+def changed_figures(base_plots: Path, head_plots: Path, out: Path) -> list[str]:
     """Every figure the head drew, written to out/figures/; markdown showing those whose PNG differs
     from the base's, base beside head, and naming the ones that did not change."""
-    names = sorted(path.name for path in head.glob("*.png"))
+    base, head = png_files(base_plots), png_files(head_plots)
+    names = sorted(head)
     if not names:
         return []
     (out / "figures").mkdir(parents=True, exist_ok=True)
     for name in names:
-        shutil.copy(head / name, out / "figures" / f"head-{name}")
-    changed = [name for name in names if not (base / name).is_file() or (base / name).read_bytes() != (head / name).read_bytes()]
+        shutil.copy(head[name], out / "figures" / f"head-{name}")
+    changed = [name for name in names if name not in base or base[name].read_bytes() != head[name].read_bytes()]
     lines = ["### Figures that changed (base | head)", ""]
     if changed:
         lines += ["| base | head |", "|---|---|"]
     for name in changed[:MOST_FIGURES]:
         cell = "(new)"
-        if (base / name).is_file():
-            shutil.copy(base / name, out / "figures" / f"base-{name}")
+        if name in base:
+            shutil.copy(base[name], out / "figures" / f"base-{name}")
             cell = f"![base {name}](figures/base-{name})"
         lines.append(f"| {cell} | ![head {name}](figures/head-{name}) |")
     if changed[MOST_FIGURES:]:

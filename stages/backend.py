@@ -10,7 +10,10 @@ on at most AVX2 (every x86-64 CPU since about 2013), and committed metrics repro
 computers of the same vendor: benchmarks/portability.py measures oneDNN, benchmarks/xla_isa.py
 XLA (there AVX2 and AVX-512 gave identical bits, SSE4.2 others). `PIN_ISA=0` leaves both to the
 machine. TensorFlow's start-up lines (the oneDNN notice, CUDA probes that read as failures on a
-CPU-only machine) go to /dev/null while it loads; real failures reach Python as exceptions.
+CPU-only machine) go to /dev/null while it loads; real failures reach Python as exceptions. On
+another backend TensorFlow is never loaded, even when installed: Keras would import it only to
+seed its generators and to check types when saving (seconds per stage, and its banner), and
+nothing a JAX stage runs uses it.
 """
 
 from __future__ import annotations
@@ -73,6 +76,8 @@ def _load() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if name() == "tensorflow":
         _quietly(_load_tensorflow)
+    else:
+        sys.modules.setdefault("tensorflow", None)  # Python's way of saying "not installed": Keras then skips it
     globals()["keras"] = importlib.import_module("keras")
     globals()["layers"] = importlib.import_module("keras.layers")
 

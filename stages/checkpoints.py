@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from stages.backend import keras
-from stages.io import MODELS_DIR, PipelineError
+from stages.io import MODELS_DIR, PipelineError, restore_command
 
 
 def _number_shared_objects(config: Any, numbers: dict[int, int]) -> Any:
@@ -49,13 +49,12 @@ def load_seed_models(name: str, seeds: list[int], suffix: str = "", folder: Path
     missing = [str(path) for path in paths.values() if not path.is_file()]
     if missing:
         raise PipelineError(f"{missing[0]}: model not trained yet (run: dvc repro train@{name})")
-    return {seed: _load_model(name, path) for seed, path in paths.items()}
+    return {seed: _load_model(path) for seed, path in paths.items()}
 
 
-def _load_model(name: str, path: Path) -> keras.Model:
+def _load_model(path: Path) -> keras.Model:
     try:
         return keras.models.load_model(path, compile=False)
     except (OSError, ValueError, zipfile.BadZipFile) as error:  # a truncated or empty .keras file
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        remedy = f"run: dvc checkout {path.parent} or dvc repro train@{name}"
-        raise PipelineError(f"{path}: cannot load the model ({reason}); {remedy}") from None
+        raise PipelineError(f"{path}: cannot load the model ({reason}); {restore_command(Path(path))}") from None

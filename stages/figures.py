@@ -12,8 +12,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib import ticker
 
-from stages.io import write_atomic
+from stages.io import PLOTS_DIR, write_atomic
 from stages.metrics import mean_and_spread
+
+FIGURES_DIR = PLOTS_DIR / "figures"  # plots/figures/<experiment>/: each evaluate stage's own
+SUMMARY_DIR = PLOTS_DIR / "summary"  # the plot stage's, across experiments
 
 
 def save(figure: plt.Figure, path: Path) -> None:

@@ -24,6 +24,7 @@ MODELS_DIR = Path("models")
 METRICS_DIR = Path("metrics")
 PLOTS_DIR = Path("plots")
 LIVE_DIR = Path("dvclive")
+BASELINES_FILE = "baselines.json"  # a text split's majority and TF-IDF figures, by preprocess for evaluate
 
 T = TypeVar("T")
 
@@ -54,6 +55,9 @@ def exit_on_error(main: Callable[..., None]) -> Callable[..., None]:
             main(*args, **kwargs)
         except KeyboardInterrupt:  # raised through replace_directory's finally, so staging is gone
             stop_interrupted(interrupted)
+        except BrokenPipeError:  # the reader of stdout left (`| head`): silent, as `cat | head` is
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+            sys.exit(141)
         except Exception as error:
             if interrupted:  # Ctrl-C inside TensorFlow's C code can surface as another exception (a SystemError)
                 stop_interrupted(interrupted)
@@ -189,13 +193,14 @@ def read_json(path: str | Path, shape: Any = None) -> Any:
 
 
 def restore_command(path: Path) -> str:
-    """The command that brings back a file of a model folder or a prepared dataset."""
+    """The command that brings back a file of a model folder or a prepared dataset: `--force`, as
+    DVC will not overwrite a file that differs from dvc.lock (a damaged one) without it."""
     parts = path.parts
-    if len(parts) > 2 and parts[0] == MODELS_DIR.name:
-        return f"run: dvc checkout {MODELS_DIR / parts[1]} or dvc repro train@{parts[1]}"
-    if len(parts) > 3 and Path(*parts[:2]) == PREPARED_DIR:
-        return f"run: dvc checkout {PREPARED_DIR / parts[2]} or dvc repro preprocess@{parts[2]}"
-    return "run: dvc checkout, or dvc repro"
+    if len(parts) > 1 and parts[0] == MODELS_DIR.name:
+        return f"run: dvc checkout --force {MODELS_DIR / parts[1]} or dvc repro train@{parts[1]}"
+    if len(parts) > 2 and Path(*parts[:2]) == PREPARED_DIR:
+        return f"run: dvc checkout --force {PREPARED_DIR / parts[2]} or dvc repro preprocess@{parts[2]}"
+    return "run: dvc checkout --force, or dvc repro"
 
 
 def write_npz(path: str | Path, **arrays: np.ndarray) -> None:

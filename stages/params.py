@@ -15,7 +15,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from stages.datasets import DATASET_KINDS, NAME, Dataset, Resource, SourceFile
-from stages.io import PipelineError, write_json
+from stages.io import PipelineError, restore_command, write_json
 from stages.tasks import task
 
 PARAMS_FILE = Path("params.yaml")
@@ -312,7 +312,7 @@ def load_trained(folder: Path, name: str) -> tuple[Any, Dataset]:
     """The settings `name` was trained with: predict and evaluate shape their inputs by these, so
     an entry edited in params.yaml after training cannot mis-encode a trained model's inputs."""
     path = folder / TRAINED_SETTINGS
-    remedy = f"run: dvc checkout {folder} or dvc repro train@{name}"
+    remedy = restore_command(path)
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))
         experiment, dataset = _as_today(saved["experiment"]), saved["dataset"]

@@ -131,7 +131,7 @@ def test_truncated_keras_file_is_one_line(capsys, project: Path):
         (folder / f"seed-{seed}.keras").write_bytes(b"")
     message = stopped(capsys, lambda: predict.main(["airline-window", "--values", "1,2,3"]))
     assert message.startswith("error: models/airline-window/seed-1.keras: cannot load the model (")
-    assert message.endswith("run: dvc checkout models/airline-window or dvc repro train@airline-window")
+    assert message.endswith("run: dvc checkout --force models/airline-window or dvc repro train@airline-window")
 
 
 def write_params(project: Path, path: tuple, value: object) -> None:

@@ -39,7 +39,7 @@ def test_a_model_file_of_the_wrong_shape_is_named_with_its_restore_command(workd
     with pytest.raises(PipelineError) as refused:
         read(Path(path))
     assert str(refused.value).startswith(f"{path}: {message}")
-    assert str(refused.value).endswith(f"; run: dvc checkout {folder} or dvc repro train@{name}")
+    assert str(refused.value).endswith(f"; run: dvc checkout --force {folder} or dvc repro train@{name}")
 
 
 def test_a_text_over_the_csv_modules_limit_is_read(tmp_path: Path):
@@ -95,3 +95,10 @@ def test_a_plot_into_a_missing_folder_is_refused(capsys, tmp_path: Path):
     main = exit_on_error(lambda: forecast.predict("airline-window", None, None, options, None))
     assert stopped(capsys, main) == f"error: --plot: the folder {tmp_path / 'no' / 'such'} does not exist"
     assert not (tmp_path / "no").exists()
+
+
+def test_output_into_a_closed_pipe_ends_silently():
+    """`| head` that has read enough: the reader (`true` here, at once) is gone before compare writes."""
+    command = f"{sys.executable} -m stages.compare airline-stateful airline-stacked | true; echo ${{PIPESTATUS[0]}}"
+    result = subprocess.run(["bash", "-c", command], cwd=ROOT, capture_output=True, text=True)
+    assert result.stdout.strip() == "141" and result.stderr == ""

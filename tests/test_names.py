@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import stages.evaluate
 import stages.figures
 import stages.plot
 from scripts.dvc_sections import definitions, with_section
@@ -94,7 +95,11 @@ def test_an_experiment_added_by_params_alone_is_in_every_plot_and_table_of_its_t
     figures.mkdir()
     stages.plot.draw_figures(figures)
     assert summaries == {"accuracy-by-experiment.png": [NEW]}
-    assert {path.name for path in figures.iterdir()} == {f"{NEW}-learning.png", f"{NEW}-confusion.png"}
+    own = scratch / "own"
+    own.mkdir()
+    experiment = params.experiments[NEW]
+    stages.evaluate.draw_figures(NEW, experiment, params.dataset(experiment.dataset), own)
+    assert {path.name for path in own.iterdir()} == {f"{NEW}-learning.png", f"{NEW}-confusion.png"}
 
 
 def test_dvc_plots_show_draws_the_added_experiment(scratch):

@@ -83,14 +83,14 @@ def test_every_experiment_has_finite_metrics_with_all_keys(reproduced: Path):
 
 def test_every_plot_output_exists(reproduced: Path):
     params = parse_params(yaml.safe_load((reproduced / "params.yaml").read_text()))
-    figures = reproduced / "plots" / "figures"
-    assert (figures / "airline-rmse-by-variant.png").stat().st_size > 10_000
-    assert (figures / "accuracy-by-experiment.png").stat().st_size > 10_000
+    summary, figures = reproduced / "plots" / "summary", reproduced / "plots" / "figures"
+    assert (summary / "airline-rmse-by-variant.png").stat().st_size > 10_000
+    assert (summary / "accuracy-by-experiment.png").stat().st_size > 10_000
     figure_of_task = {"forecast": "predictions", "classify": "confusion", "generate": "learning"}
     for name, experiment in params.experiments.items():
         for path in (
-            figures / f"{name}-learning.png",
-            figures / f"{name}-{figure_of_task[experiment.task]}.png",
+            figures / name / f"{name}-learning.png",
+            figures / name / f"{name}-{figure_of_task[experiment.task]}.png",
             reproduced / "plots" / "learning" / f"{name}.csv",
             reproduced / "plots" / experiment.task / f"{name}.csv",
             reproduced / "reports" / name / "seeds.json",

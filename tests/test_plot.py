@@ -54,13 +54,11 @@ def test_pairs_and_dashed_variants_come_from_params(tmp_path, monkeypatch):
         }
     )
     metrics = {"test_rmse": 1.0, "naive_test_rmse": 2.0, "seasonal_naive_test_rmse": 3.0, "seeds": 1}
-    curves = pd.DataFrame({"epoch": [1, 2], "loss": [0.5, 0.4], "loss_seed1": [0.5, 0.4]})
-    for folder in ("metrics", "plots/learning", "plots/forecast"):
+    for folder in ("metrics", "plots/forecast"):
         (tmp_path / folder).mkdir(parents=True)
     for name in data["experiments"]:
         (tmp_path / "metrics" / f"{name}.json").write_text(json.dumps(metrics))
         table.to_csv(tmp_path / "plots" / "forecast" / f"{name}.csv", index=False)
-        curves.to_csv(tmp_path / "plots" / "learning" / f"{name}.csv", index=False)
     dashed = []
     monkeypatch.setattr(
         stages.figures, "plot_test_forecasts", lambda dataset, tables, metrics, dashed_names, *rest: dashed.extend(dashed_names)
@@ -71,3 +69,31 @@ def test_pairs_and_dashed_variants_come_from_params(tmp_path, monkeypatch):
     stages.plot.draw_figures(figures)
     assert (figures / "plain-vs-logged.png").is_file()
     assert dashed == ["logged"]
+
+
+def test_a_chart_whose_outputs_are_not_all_here_is_kept_and_said(tmp_path, monkeypatch, capsys):
+    """A clone where one experiment ran (the others' committed metrics, not their outputs): the
+    charts across experiments it cannot redraw are kept as they were, not drawn from part of them."""
+    data = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+    base = data["experiments"]["airline-stateful"]
+    data["experiments"] = {"ran": base | {"compare_with": "not-here"}, "not-here": base | {"compare_with": None}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    (tmp_path / "plots" / "forecast").mkdir(parents=True)
+    (tmp_path / "metrics").mkdir()
+    metrics = {"test_rmse": 1.0, "naive_test_rmse": 2.0, "seasonal_naive_test_rmse": 3.0, "seeds": 1}
+    for name in data["experiments"]:
+        (tmp_path / "metrics" / f"{name}.json").write_text(json.dumps(metrics))
+    table = {"index": [0, 1], "time": ["1949-01", "1949-02"], "split": ["train", "test"], "actual": [1.0, 2.0]}
+    pd.DataFrame(table | {"prediction": [1.0, 2.0], "lowest": [1.0, 2.0], "highest": [1.0, 2.0]}).to_csv(
+        tmp_path / "plots" / "forecast" / "ran.csv", index=False
+    )
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    for name in ("airline-rmse-by-variant.png", "airline-test-forecasts.png", "ran-vs-not-here.png"):
+        (earlier / name).write_bytes(name.encode())
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "figures"
+    folder.mkdir()
+    assert stages.plot.draw_figures(folder, earlier) == 3
+    assert all((folder / path.name).read_bytes() == path.read_bytes() for path in earlier.iterdir())
+    assert "plot: kept 3 figure(s) as they were, the outputs of 1 experiment(s) are not here (not-here;" in capsys.readouterr().out

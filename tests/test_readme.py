@@ -76,3 +76,17 @@ def test_own_data_walkthroughs_run_as_written(project: Path):
         assert result.returncode == 0, f"docs/own-data.md block failed:\n{block}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
         for digest, path in re.findall(r"^([0-9a-f]{64})  (\S+)$", result.stdout, flags=re.MULTILINE):
             assert re.search(rf"sha256sum {re.escape(path)}\s+# {digest}", block), (path, digest)
+
+
+def test_a_partial_plot_run_keeps_every_figure_of_the_experiments_not_run_here(project: Path):
+    """The clone holds the committed figures of every experiment and the outputs of the few the
+    README ran: `dvc repro -s plot` redraws the charts it can, keeps the rest, deletes none, and
+    touches no experiment's own figures (those are each evaluate stage's)."""
+    before = {path: path.read_bytes() for path in (project / "plots").rglob("*.png")}
+    result = subprocess.run(["dvc", "repro", "-s", "plot"], cwd=project, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert re.search(r"plot: kept \d+ figure\(s\) as they were, the outputs of \d+ experiment\(s\) are not here", result.stdout)
+    after = {path: path.read_bytes() for path in (project / "plots").rglob("*.png")}
+    assert set(before) <= set(after), sorted(str(path) for path in set(before) - set(after))[:5]
+    own = [path for path in before if path.parent.parent.name == "figures"]
+    assert all(after[path] == before[path] for path in own)

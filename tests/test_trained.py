@@ -67,7 +67,7 @@ def test_a_broken_settings_file_names_the_file_and_the_remedy(workdir):
         predict.main(["airline-window"])
     message = str(error.value)
     assert message.startswith("error: models/airline-window/settings.json: unreadable (") and "\n" not in message
-    assert message.endswith("run: dvc checkout models/airline-window or dvc repro train@airline-window")
+    assert message.endswith("run: dvc checkout --force models/airline-window or dvc repro train@airline-window")
 
 
 @pytest.mark.parametrize("name", ["airline-stacked", "bbc-bilstm"])

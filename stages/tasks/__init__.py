@@ -32,7 +32,8 @@ class Primary:
 @dataclass(frozen=True)
 class Run:
     """An experiment as plot, RESULTS.md and dvc.yaml's generated parts see it: its entry, and
-    where it has been evaluated, its metrics and the table behind its task's plot."""
+    where it has been evaluated, its metrics and the table behind its task's plot (None where
+    only the committed metrics are here)."""
 
     name: str
     experiment: Any
@@ -43,9 +44,8 @@ class Run:
 
 @runtime_checkable
 class Task(Protocol):
-    Experiment: (
-        type  # its experiments' params schema (a pydantic dataclass): at least task, dataset, backend, deterministic, description, write_up
-    )
+    # its experiments' params schema, a pydantic dataclass: at least task, dataset, backend, deterministic, description, write_up
+    Experiment: type
     DATASET_KINDS: tuple[str, ...]  # the dataset kinds it reads
     PRIMARY: Primary
     BASELINES: dict[str, str]  # metrics key -> short name, the classical figures beside the network's
@@ -56,7 +56,8 @@ class Task(Protocol):
     def add_predict_arguments(self, group: Any) -> None: ...
     def predict(self, name: str, experiment: Any, dataset: Any, options: Any, draw: ModuleType) -> None: ...
     def read_table(self, path: Path) -> pd.DataFrame: ...
-    def draw_figures(self, runs: list[Run], draw: ModuleType, folder: Path) -> None: ...
+    def draw_experiment(self, run: Run, draw: ModuleType, folder: Path) -> None: ...  # evaluate's, beside its learning curves
+    def draw_summary(self, runs: list[Run], draw: ModuleType, folder: Path) -> None: ...  # the plot stage's, across experiments
     def dvc_plots(self, runs: list[Run]) -> list[dict]: ...
     def result_cells(self, metrics: dict) -> list[str]: ...
 

@@ -17,11 +17,9 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, StrictFloat, StrictInt
 from pydantic.dataclasses import dataclass
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, log_loss
 
-from stages.io import MODELS_DIR, PREPARED_DIR, PipelineError, read_json, write_json
+from stages.io import BASELINES_FILE, MODELS_DIR, PREPARED_DIR, PipelineError, read_json, write_json
 from stages.metrics import mean_and_spread, summarise_seeds, write_evaluation
 from stages.schema import CHECKED, MAX_LENGTH, Patience, TextEncoding, Training, needs_words
 from stages.tasks import Primary, Run
@@ -52,6 +50,8 @@ PRIMARY = Primary("accuracy", "test accuracy", lower_is_better=False)
 CHOSEN_BY = ("val_accuracy", "validation accuracy")  # a table's best classifier is picked on validation, never on test
 BASELINES = {"tfidf_logreg_accuracy": "TF-IDF + LR", "majority_accuracy": "majority"}
 LABELS = Annotated[list[str], Field(min_length=2)]  # labels.json: the class names, in index order
+BASELINE_KEYS = Literal["majority_accuracy", "tfidf_logreg_accuracy", "tfidf_logreg_macro_f1"]
+BASELINE_FIGURES = Annotated[dict[BASELINE_KEYS, float], Field(min_length=3)]  # the split's baselines.json: all three
 RESULTS_COLUMNS = ["test accuracy", "served ensemble", "macro-F1", "validation", "majority", "TF-IDF + LR"]
 
 
@@ -161,14 +161,6 @@ def train(name: str, experiment: ClassifyExperiment, folder: Path, live: Path) -
     return fitting.train_seeds(name, experiment, folder, live, fit)
 
 
-def tfidf_baseline(train_rows: pd.DataFrame, test_rows: pd.DataFrame) -> np.ndarray:
-    """TF-IDF (words and bigrams) + logistic regression, fitted on the training split: test predictions."""
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
-    classifier = LogisticRegression(max_iter=2000)
-    classifier.fit(vectorizer.fit_transform(train_rows.text), train_rows.label)
-    return classifier.predict(vectorizer.transform(test_rows.text))
-
-
 def confusion_counts(actual: np.ndarray, predicted: np.ndarray, classes: list[str]) -> pd.DataFrame:
     """One row per (actual, predicted) pair of class names with its count, every pair listed:
     a few rows instead of one per test text (75,000 for IMDB's three seeds made `dvc plots
@@ -183,7 +175,7 @@ def evaluate(name: str, experiment: ClassifyExperiment) -> str:
     from stages.checkpoints import load_seed_models
 
     table, classes = load_texts(experiment.dataset)
-    train_rows, validation_rows, test_rows = (table[table.split == part] for part in ("train", "validation", "test"))
+    validation_rows, test_rows = (table[table.split == part] for part in ("validation", "test"))
     vocabulary = Vocabulary.load(MODELS_DIR / name / "vocabulary.json")
     test_sequences, test_labels = encode(test_rows.text, experiment, vocabulary), test_rows.label.to_numpy()
     validation_sequences = encode(validation_rows.text, experiment, vocabulary) if len(validation_rows) else None
@@ -209,12 +201,7 @@ def evaluate(name: str, experiment: ClassifyExperiment) -> str:
     metrics["ensemble_macro_f1"] = f1_score(test_labels, ensemble, average="macro")
     if validation_probabilities:
         metrics["ensemble_val_accuracy"] = accuracy_score(validation_rows.label, np.mean(validation_probabilities, axis=0).argmax(axis=1))
-    majority = train_rows.label.mode()[0]
-    baseline = tfidf_baseline(train_rows, test_rows)
-    metrics |= {
-        "majority_accuracy": float(np.mean(test_labels == majority)),
-        "tfidf_logreg_accuracy": accuracy_score(test_labels, baseline),
-        "tfidf_logreg_macro_f1": f1_score(test_labels, baseline, average="macro"),
+    metrics |= read_json(PREPARED_DIR / experiment.dataset / BASELINES_FILE, BASELINE_FIGURES) | {
         "test_size": len(test_rows),
         "seeds": len(per_seed),
     }
@@ -268,10 +255,13 @@ def read_table(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"actual": str, "predicted": str}, keep_default_na=False)
 
 
-def draw_figures(runs: list[Run], draw: ModuleType, folder: Path) -> None:
-    """Per experiment the served ensemble's confusion; across them the test accuracy with its baselines."""
-    for run in runs:
-        draw.plot_confusion(run.name, run.table, folder / f"{run.name}-confusion.png")
+def draw_experiment(run: Run, draw: ModuleType, folder: Path) -> None:
+    """The served ensemble's test confusion."""
+    draw.plot_confusion(run.name, run.table, folder / f"{run.name}-confusion.png")
+
+
+def draw_summary(runs: list[Run], draw: ModuleType, folder: Path) -> None:
+    """The test accuracy of every classifier with its baselines."""
     if runs:
         baselines = {"majority_accuracy": "majority class", "tfidf_logreg_accuracy": "TF-IDF + logistic regression"}
         metrics = {run.name: run.metrics for run in runs}

@@ -22,7 +22,7 @@ from pydantic import StrictBool, StrictStr
 from pydantic.dataclasses import dataclass
 from sklearn.metrics import root_mean_squared_error
 
-from stages.io import MODELS_DIR, PREPARED_DIR, PipelineError, read_json, write_json
+from stages.io import MODELS_DIR, PREPARED_DIR, PipelineError, read_json, restore_command, write_json
 from stages.metrics import mean_and_spread, summarise_seeds, write_evaluation
 from stages.schema import CHECKED, Training, Window
 from stages.series import (
@@ -201,7 +201,7 @@ def future_times(times: np.ndarray, steps: int) -> list[str]:
 
 
 def trained_series(name: str) -> PreparedSeries:
-    return load_series(MODELS_DIR / name, f"run: dvc checkout {MODELS_DIR / name} or dvc repro train@{name}")
+    return load_series(MODELS_DIR / name, restore_command(MODELS_DIR / name))
 
 
 def forecast(name: str, experiment: ForecastExperiment, steps: int, values: list[float] | None) -> pd.DataFrame:
@@ -302,12 +302,17 @@ def chart_groups(runs: list[Run]) -> dict[str, list[Run]]:
     return groups
 
 
-def draw_figures(runs: list[Run], draw: ModuleType, folder: Path) -> None:
-    """Per experiment its forecasts vs actual; per series file the RMSE by variant and every
-    variant's test forecasts; each `compare_with` pair side by side."""
-    for run in runs:
-        draw.plot_predictions(run.name, run.table, run.dataset.value_column, folder / f"{run.name}-predictions.png")
+def draw_experiment(run: Run, draw: ModuleType, folder: Path) -> None:
+    """Its forecasts vs actual."""
+    draw.plot_predictions(run.name, run.table, run.dataset.value_column, folder / f"{run.name}-predictions.png")
+
+
+def draw_summary(runs: list[Run], draw: ModuleType, folder: Path) -> None:
+    """Per series file the RMSE by variant and every variant's test forecasts; each `compare_with`
+    pair side by side: each only when the outputs of every experiment on it are here."""
     for chart, group in chart_groups(runs).items():
+        if any(run.table is None for run in group):
+            continue
         unit, first = group[0].dataset.value_column, group[0]
         seasonal = draw.seasonal_label(first.dataset.seasonal_period, first.table["time"])
         metrics = {run.name: run.metrics for run in group}
@@ -321,7 +326,7 @@ def draw_figures(runs: list[Run], draw: ModuleType, folder: Path) -> None:
     by_name = {run.name: run for run in runs}
     for run in runs:
         other = by_name.get(run.experiment.compare_with)
-        if other is not None:  # drawn when both have run
+        if other is not None and run.table is not None and other.table is not None:
             pair = {name: by_name[name].table for name in (run.name, other.name)}
             metrics = {name: by_name[name].metrics for name in pair}
             path = folder / f"{run.name}-vs-{other.name}.png"

@@ -351,7 +351,11 @@ def read_table(path: Path) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
-def draw_figures(runs: list[Run], draw: ModuleType, folder: Path) -> None:
+def draw_experiment(run: Run, draw: ModuleType, folder: Path) -> None:
+    """Nothing beside its learning curves: its samples are text (reports/<experiment>/)."""
+
+
+def draw_summary(runs: list[Run], draw: ModuleType, folder: Path) -> None:
     """Across generators: held-out perplexity beside the n-gram's on the same text."""
     if runs:
         metrics = {run.name: run.metrics for run in runs}
