@@ -121,7 +121,8 @@ def test_two_workers_split_the_run_and_a_third_clone_restores_it_all(tmp_path: P
     final = run(["dvc", "repro", "--pull"], clones["final"], env=environment)
     ran = re.findall(r"Running stage '([^']+)'", final)
     assert "plot" in ran and not [stage for stage in ran if stage.startswith("train@")], final
-    assert (clones["final"] / "plots" / "figures" / "airline-test-forecasts.png").is_file(), final
+    assert (clones["final"] / "plots" / "summary" / "airline-test-forecasts.png").is_file() and "plot: kept" not in final, final
+    assert all((clones["final"] / "plots" / "figures" / name / f"{name}-predictions.png").is_file() for name in ran_by), final
     for name, worker in ran_by.items():
         path = Path("metrics") / f"{name}.json"
         assert (clones["final"] / path).read_text() == (clones[worker] / path).read_text()
