@@ -335,6 +335,7 @@ def own_settings(sides: dict[str, Path], names: list[str]) -> tuple[dict[str, st
         for entry in (worktree / "plots" / "figures").iterdir() if (worktree / "plots" / "figures").is_dir() else ():
             if not (entry.is_dir() and entry.name in names):  # committed, drawn from other outputs (or the summary, before plots/summary)
                 shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        shutil.rmtree(worktree / "plots" / "summary", ignore_errors=True)  # a chart the plot stage cannot redraw here is left out, not kept
         command = (yaml.safe_load((worktree / "dvc.yaml").read_text()).get("stages") or {}).get("plot", {}).get("cmd")
         drawing = subprocess.run(command, shell=True, cwd=worktree, capture_output=True, text=True) if command else None
         if drawing and drawing.returncode:
