@@ -52,6 +52,10 @@ def test_readme_commands_run_as_written(project: Path):
             continue
         result = subprocess.run(["bash", "-c", command], cwd=project, env=environment, capture_output=True, text=True)
         assert result.returncode == 0, f"README command failed: {command}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+        if command.startswith("dvc exp show --only-changed --drop"):  # "each run's test RMSE and changed param": no file hashes
+            columns = next(line for line in result.stdout.splitlines() if "Experiment" in line).split()[1:]
+            assert "experiments.airline-stacked.epochs" in columns and "metrics/airline-stacked.json:test_rmse" in columns, columns
+            assert all(column.startswith(("metrics/", "experiments.")) for column in columns), columns
 
 
 def test_own_data_walkthroughs_run_as_written(project: Path):
