@@ -2,7 +2,7 @@
 
     python -m stages.predict bbc-bilstm "the chancellor raised interest rates again"
     python -m stages.predict tweets-lstm --file tweets.txt        (or texts on stdin)
-    python -m stages.predict airline-stateful --steps 12 --plot forecast.png
+    python -m stages.predict airline-stateful-seasonal --steps 12 --plot forecast.png
     python -m stages.predict nursery-bilstm --seed-text "mary had a" --lines 4 --words 6
 
 Every mode loads models/<experiment>/ (all seeds; their outputs are averaged) and applies the
