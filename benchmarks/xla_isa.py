@@ -1,6 +1,6 @@
 """Does Keras on JAX give other numbers when XLA's CPU code uses another instruction set?
 
-    python benchmarks/xla_isa.py [--isas default,AVX2,SSE4_2] [--repeats 2]
+    python benchmarks/xla_isa.py [--isas default,AVX2,SSE4_2] [--onednn default,AVX2] [--repeats 2]
 
 TensorFlow's oneDNN kernels differ by instruction set, which the stages pin to AVX2
 (stages/backend.py, measured by benchmarks/portability.py). XLA compiles for the CPU it runs on
@@ -9,7 +9,9 @@ the same seeded models (a stacked stateful LSTM(4) forecaster and an embedding +
 classifier, the shapes of airline-stacked and the BBC model, on fixed random data) in a fresh
 process with KERAS_BACKEND=jax and `XLA_FLAGS=--xla_cpu_max_isa=<isa>`, and prints a digest of
 every weight and loss. Same digest: that setting does not change the numbers on this CPU.
-Needs jax installed beside keras.
+XLA's CPU code also calls oneDNN, whose instruction set `ONEDNN_MAX_CPU_ISA` caps and the XLA
+flag does not (a vmapped step changed under it: benchmarks/seeds_together.py's notes);
+`--onednn` crosses each XLA setting with those caps. Needs jax installed beside keras.
 """
 
 from __future__ import annotations
@@ -47,22 +49,27 @@ print(np.float64(losses).tobytes().hex() + "".join(np.asarray(w).tobytes().hex()
 """
 
 
-def digest(isa: str) -> str:
-    environment = os.environ | {"KERAS_BACKEND": "jax", "XLA_FLAGS": "" if isa == "default" else f"--xla_cpu_max_isa={isa}"}
+def digest(isa: str, onednn: str) -> str:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("ONEDNN")}
+    environment |= {"KERAS_BACKEND": "jax", "XLA_FLAGS": "" if isa == "default" else f"--xla_cpu_max_isa={isa}"}
+    if onednn != "default":
+        environment["ONEDNN_MAX_CPU_ISA"] = onednn
     result = subprocess.run([sys.executable, "-c", FIT], env=environment, capture_output=True, text=True)
     if result.returncode:
-        sys.exit(f"error: the fit under --xla_cpu_max_isa={isa} failed: {result.stderr.strip().splitlines()[-1]}")
+        sys.exit(f"error: the fit under --xla_cpu_max_isa={isa}, oneDNN {onednn} failed: {result.stderr.strip().splitlines()[-1]}")
     return hashlib.sha256(result.stdout.encode()).hexdigest()[:16]
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--isas", default="default,AVX2,SSE4_2", help="XLA ISA names, comma-separated; `default`: no flag")
-    parser.add_argument("--repeats", type=int, default=2, help="runs per ISA (default 2)")
+    parser.add_argument("--onednn", default="default", help="ONEDNN_MAX_CPU_ISA values, comma-separated; `default`: unset")
+    parser.add_argument("--repeats", type=int, default=2, help="runs per setting (default 2)")
     args = parser.parse_args(argv)
-    found = {isa: [digest(isa) for _ in range(args.repeats)] for isa in args.isas.split(",")}
-    for isa, digests in found.items():
-        print(f"{isa:>8}: {' '.join(digests)}")
+    settings = [(isa, onednn) for isa in args.isas.split(",") for onednn in args.onednn.split(",")]
+    found = {setting: [digest(*setting) for _ in range(args.repeats)] for setting in settings}
+    for (isa, onednn), digests in found.items():
+        print(f"XLA {isa:>8}, oneDNN {onednn:>8}: {' '.join(digests)}")
     same = len({value for digests in found.values() for value in digests}) == 1
     print(f"xla_isa: {'the same numbers under every ISA' if same else 'the numbers differ'}")
 
